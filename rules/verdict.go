@@ -1,0 +1,139 @@
+package rules
+
+import (
+	"net/netip"
+
+	"github.com/dbfence/dbfence/fault"
+)
+
+// This file is the contract between the protocol engines and the rules: the
+// engines describe the session in wire-neutral terms and get back a Verdict
+// that tells them what to forward, what to refuse and how to treat each
+// result column. Engines never look inside SQL; rules never touch the wire.
+
+// Protocol names the client protocol of a session.
+type Protocol string
+
+const (
+	ProtocolMySQL    Protocol = "mysql"
+	ProtocolPostgres Protocol = "postgres"
+)
+
+// Session is what the rules know of one client connection. The engine owns it
+// and updates it as the session changes (current database, modes, user). It is
+// used by one goroutine at a time.
+type Session struct {
+	// Protocol of the client connection.
+	Protocol Protocol
+	// User is the backend user name the client authenticated as.
+	User string
+	// ClientAddr is the client's address as seen by the listener.
+	ClientAddr netip.Addr
+	// Database is the session's current database (MySQL) or database name (PostgreSQL).
+	Database string
+	// SQLMode holds the MySQL session's sql_mode flags that change how text is read.
+	SQLMode SQLMode
+	// ServerVersion is the backend version as a MySQL executable-comment number
+	// (e.g. 101119 for 10.11.19), used to read /*!NNNNN */ exactly as the server does.
+	ServerVersion uint32
+	// MariaDB is true when the backend is MariaDB (it executes /*M! */ comments).
+	MariaDB bool
+	// Charset is the connection character set of client text (e.g. "utf8mb4", "gbk").
+	Charset string
+}
+
+// SQLMode is the subset of MySQL sql_mode that changes how SQL text is lexed.
+type SQLMode uint8
+
+const (
+	ModeANSIQuotes SQLMode = 1 << iota
+	ModeNoBackslashEscapes
+	ModePipesAsConcat
+	ModeHighNotPrecedence
+	ModeIgnoreSpace
+)
+
+// Outcome is the decision on one statement.
+type Outcome uint8
+
+const (
+	// Allow: forward; apply the column plan to the result, if any.
+	Allow Outcome = iota + 1
+	// Deny: refuse; nothing is sent to the server.
+	Deny
+	// NeedsApproval: refuse until an approver approves this statement.
+	NeedsApproval
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Allow:
+		return "allow"
+	case Deny:
+		return "deny"
+	case NeedsApproval:
+		return "needs_approval"
+	}
+	return "unknown"
+}
+
+// Verdict is the answer for one SQL text (which may hold several statements).
+type Verdict struct {
+	// Forward is the exact text to send to the server: the text the analyser
+	// read, with executable comments resolved the way the server reads them.
+	// Engines send Forward, never the client's original bytes.
+	Forward string
+	// Statements has one entry per statement of the text, in order; each
+	// result set the server returns belongs to the statement at its index.
+	Statements []StatementVerdict
+	// Refusal is set when the text must not be forwarded at all (any statement
+	// denied, or the text could not be read). Engines send it to the client.
+	Refusal *fault.Error
+}
+
+// StatementVerdict is the decision and result plan for one statement.
+type StatementVerdict struct {
+	// Kind is the statement kind in lower case ("select", "insert", "set", ...).
+	Kind string
+	// Outcome of the decision.
+	Outcome Outcome
+	// Rule and Reason explain the decision (for the client error, log and audit).
+	Rule, Reason string
+	// Normalized is the statement text with literals replaced by '?'.
+	Normalized string
+	// Columns is the plan for the result columns, one per output column, or
+	// nil when no column of the result needs treatment (the fast path: rows are
+	// forwarded without being decoded).
+	Columns []ColumnPlan
+	// RowCap is the largest number of rows the client may receive; 0 means no cap.
+	RowCap int64
+	// ChangesSession is true when the statement may change session state the
+	// rules depend on (sql_mode, character set, current database, user); the
+	// engine refreshes the Session after it completes.
+	ChangesSession bool
+	// Monitor is true when the role is in monitor mode: the decision is logged
+	// and counted, but not enforced.
+	Monitor bool
+	// PolicyVersion stamps the decision.
+	PolicyVersion string
+}
+
+// ColumnPlan says how one result column is treated.
+type ColumnPlan struct {
+	// Masker transforms the column's value; nil leaves it as it is.
+	Masker Masker
+	// Class and Level are the classification the column carries, if any.
+	Class string
+	Level string
+	// OrgDatabase, OrgTable and OrgColumn are the base column the analyser
+	// predicts the server will report as the column's origin; empty when the
+	// column is computed. Engines compare them with the result metadata.
+	OrgDatabase, OrgTable, OrgColumn string
+}
+
+// Masker rewrites one non-NULL column value. It appends the masked form of
+// src to dst and returns the extended slice; it must not retain src or dst.
+// Implementations are safe for concurrent use.
+type Masker interface {
+	Mask(dst, src []byte) []byte
+}
