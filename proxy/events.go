@@ -1,0 +1,69 @@
+package proxy
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Auditor receives the events engines emit. Implementations are safe for
+// concurrent use. A non-nil error from Statement means the event could not be
+// made durable (strict audit): the engine refuses the statement.
+type Auditor interface {
+	// Connection records a session opening, failing to authenticate or closing.
+	Connection(ev *ConnectionEvent)
+	// Statement records one statement's decision before it is forwarded.
+	// In strict mode it returns only once the record is durable.
+	Statement(ev *StatementEvent) error
+	// StatementDone records how a forwarded statement ended.
+	StatementDone(ev *StatementEvent)
+}
+
+// ConnectionEvent describes a session's lifecycle step.
+type ConnectionEvent struct {
+	// Type is "connection_open", "auth_ok", "auth_fail" or "connection_close".
+	Type       string
+	Protocol   string
+	SessionID  uint64
+	User       string
+	ClientAddr netip.AddrPort
+	Database   string
+	// ErrorCode is the MySQL code or PostgreSQL SQLSTATE of a failure.
+	ErrorCode string
+	Detail    string
+	Time      time.Time
+}
+
+// StatementEvent describes one statement or prepared-statement execution.
+type StatementEvent struct {
+	Protocol    string
+	SessionID   uint64
+	StatementID uint64
+	User        string
+	ClientAddr  netip.AddrPort
+	Database    string
+	// Command is the protocol command ("query", "prepare", "execute", ...).
+	Command string
+	// Kind, Normalized, Decision, Rule, Reason and PolicyVersion come from the rules.
+	Kind          string
+	Normalized    string
+	Decision      string
+	Rule          string
+	Reason        string
+	PolicyVersion string
+	// MaskedColumns names the result columns that were masked.
+	MaskedColumns []string
+	// Rows returned or affected, and bytes sent to the client.
+	Rows  int64
+	Bytes int64
+	// ErrorCode is the error sent to the client, if any.
+	ErrorCode string
+	Start     time.Time
+	Duration  time.Duration
+}
+
+// NopAuditor discards events.
+type NopAuditor struct{}
+
+func (NopAuditor) Connection(*ConnectionEvent)     {}
+func (NopAuditor) Statement(*StatementEvent) error { return nil }
+func (NopAuditor) StatementDone(*StatementEvent)   {}
