@@ -1,0 +1,45 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+func TestHealthzAndMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "dbfence_test_total", Help: "t"})
+	reg.MustRegister(c)
+	c.Inc()
+	s := New(reg)
+	healthy := true
+	s.AddCheck("audit", func() error {
+		if healthy {
+			return nil
+		}
+		return errors.New("disk full")
+	})
+	tests := []struct {
+		desc    string
+		path    string
+		healthy bool
+		code    int
+		body    string
+	}{
+		{"metrics expose registered collectors", "/metrics", true, 200, "dbfence_test_total 1"},
+		{"healthy", "/healthz", true, 200, `"audit":"ok"`},
+		{"a failing check makes healthz 503 and names it", "/healthz", false, 503, `"audit":"disk full"`},
+	}
+	for _, tc := range tests {
+		healthy = tc.healthy
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		if rec.Code != tc.code || !strings.Contains(rec.Body.String(), tc.body) {
+			t.Errorf("%s: %d %s", tc.desc, rec.Code, rec.Body.String())
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/dbfence/dbfence/admin"
+	"github.com/dbfence/dbfence/config"
+	"github.com/dbfence/dbfence/proxy"
+	mysqlproxy "github.com/dbfence/dbfence/proxy/mysql"
+)
+
+func init() {
+	register("serve", "run the proxy (MySQL, admin HTTP) in the foreground", runServe)
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "configs/dbfence.yaml", "configuration file")
+	drain := fs.Duration("drain-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long sessions may finish their current command")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: dbfence serve --config FILE [--drain-timeout 30s]\n\n"+
+			"Runs the proxy in the foreground until SIGINT or SIGTERM, then stops accepting,\n"+
+			"lets sessions finish their current command and exits.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "dbfence: %v\n", err)
+		return 2
+	}
+	log, err := newLogger(cfg.Log)
+	if err != nil {
+		fmt.Fprintf(stderr, "dbfence: %v\n", err)
+		return 2
+	}
+	defer log.Sync()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, log, *drain); err != nil {
+		log.Error("dbfence stopped", zap.Error(err))
+		fmt.Fprintf(stderr, "dbfence: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(c config.Log) (*zap.Logger, error) {
+	var zc zap.Config
+	if c.Format == "json" {
+		zc = zap.NewProductionConfig()
+	} else {
+		zc = zap.NewDevelopmentConfig()
+		zc.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		zc.DisableStacktrace = true
+	}
+	lvl, err := zapcore.ParseLevel(c.Level)
+	if err != nil {
+		return nil, err
+	}
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	zc.EncoderConfig.TimeKey = "time"
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	return zc.Build()
+}
+
+// runtimeParts are what serve builds from the configuration.
+type runtimeParts struct {
+	gate     mysqlproxy.Gate
+	auditor  proxy.Auditor
+	closers  []func() error
+	maskType mysqlproxy.TypedMasker
+}
+
+// serve runs every configured listener until ctx is cancelled, then drains.
+func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.Duration) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := proxy.NewMetrics(reg)
+	adm := admin.New(reg)
+
+	parts, err := buildRuntime(ctx, cfg, log, reg, adm)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for i := len(parts.closers) - 1; i >= 0; i-- {
+			if err := parts.closers[i](); err != nil {
+				log.Warn("closing", zap.Error(err))
+			}
+		}
+	}()
+
+	var servers []*proxy.Server
+	errc := make(chan error, 4)
+	if cfg.Listen.MySQL != "" {
+		clientTLS, err := cfg.MySQL.ClientTLSConfig()
+		if err != nil {
+			return err
+		}
+		backendTLS, err := cfg.MySQL.BackendTLSConfig()
+		if err != nil {
+			return err
+		}
+		kill, closeKill, err := killQueryFunc(cfg, log)
+		if err != nil {
+			return err
+		}
+		parts.closers = append(parts.closers, closeKill)
+		eng := mysqlproxy.NewEngine(mysqlproxy.Config{
+			Backend: cfg.MySQL.Backend, BackendTLS: backendTLS, ClientTLS: clientTLS,
+			RequireClientTLS: cfg.MySQL.ClientTLS.Require, MaxPacket: cfg.MySQL.MaxPacket,
+			Gate: parts.gate, MaskTyped: parts.maskType, KillQuery: kill,
+			Audit: parts.auditor, Metrics: metrics, Log: log.Named("mysql"),
+		})
+		ln, err := net.Listen("tcp", cfg.Listen.MySQL)
+		if err != nil {
+			return fmt.Errorf("listen for MySQL clients: %w", err)
+		}
+		srv := &proxy.Server{Handler: eng, Log: log}
+		servers = append(servers, srv)
+		go func() { errc <- srv.Serve(ln) }()
+		log.Info("MySQL listener ready", zap.String("listen", cfg.Listen.MySQL), zap.String("backend", cfg.MySQL.Backend))
+	}
+	admLn, err := net.Listen("tcp", cfg.Listen.Admin)
+	if err != nil {
+		return fmt.Errorf("listen for admin HTTP: %w", err)
+	}
+	go func() { errc <- adm.Serve(admLn) }()
+	log.Info("admin listener ready", zap.String("listen", cfg.Listen.Admin))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: draining sessions", zap.Duration("timeout", drain))
+	case err := <-errc:
+		if !errors.Is(err, proxy.ErrServerClosed) {
+			runErr = err
+		}
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.Shutdown(dctx); err != nil {
+			log.Warn("drain timed out; remaining sessions closed", zap.Error(err))
+		}
+	}
+	_ = adm.Shutdown(dctx)
+	log.Info("stopped")
+	return runErr
+}
+
+// killQueryFunc returns the function that stops a departed client's backend
+// query through the metadata account (nil when none is configured).
+func killQueryFunc(cfg *config.Config, log *zap.Logger) (func(context.Context, uint32) error, func() error, error) {
+	db, err := metadataDB(cfg)
+	if err != nil || db == nil {
+		return nil, func() error { return nil }, err
+	}
+	return func(ctx context.Context, id uint32) error {
+		_, err := db.ExecContext(ctx, fmt.Sprintf("KILL QUERY %d", id))
+		return err
+	}, db.Close, nil
+}
+
+// metadataDB opens the metadata account's connection pool (nil when no
+// account is configured).
+func metadataDB(cfg *config.Config) (*sql.DB, error) {
+	acct := cfg.MySQL.Metadata
+	if acct.User == "" {
+		return nil, nil
+	}
+	pass, err := config.Secret(acct.Password, acct.PasswordFile)
+	if err != nil {
+		return nil, fmt.Errorf("mysql.metadata.password_file: %w", err)
+	}
+	db, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)/?timeout=5s&readTimeout=30s", acct.User, pass, cfg.MySQL.Backend))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(4)
+	db.SetConnMaxIdleTime(time.Minute)
+	return db, nil
+}
