@@ -49,18 +49,30 @@ type packetConn struct {
 func newPacketConn(c net.Conn, maxPacket int) *packetConn {
 	return &packetConn{
 		conn:      c,
-		r:         bufio.NewReaderSize(c, 16<<10),
-		wbuf:      make([]byte, 0, flushThreshold+4096),
+		r:         bufio.NewReaderSize(c, 8<<10),
+		wbuf:      make([]byte, 0, 4096),
 		maxPacket: maxPacket,
 	}
 }
 
-// reset swaps the underlying connection (after a TLS upgrade). Nothing may be
-// buffered in either direction when it is called.
-func (p *packetConn) reset(c net.Conn) {
+// upgrade wraps the connection (for TLS) and returns the wrapped one. Bytes
+// already read ahead into the buffer (a TLS ClientHello sent right after the
+// SSLRequest) are handed to the wrapper first. Nothing may be pending in the
+// write buffer.
+func (p *packetConn) upgrade(wrap func(net.Conn) net.Conn) net.Conn {
+	c := wrap(&bufferedConn{Conn: p.conn, r: p.r})
 	p.conn = c
-	p.r.Reset(c)
+	p.r = bufio.NewReaderSize(c, p.r.Size())
+	return c
 }
+
+// bufferedConn reads through a bufio.Reader that may hold read-ahead bytes.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 
 // readPacket reads one logical packet. It checks the sequence id of every
 // frame against p.seq and advances p.seq past the packet.

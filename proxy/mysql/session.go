@@ -184,7 +184,7 @@ func (s *session) handshake(ctx context.Context) bool {
 		if err := s.backend.writePacket(sslRequestFor(resp, offered)); err == nil {
 			err = s.backend.flush()
 		}
-		tc := tls.Client(bc, cfg.BackendTLS)
+		tc := s.backend.upgrade(func(c net.Conn) net.Conn { return tls.Client(c, cfg.BackendTLS) }).(*tls.Conn)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			s.log.Error("backend TLS handshake failed", zap.Error(err))
 			s.e.m.connection("backend_unavailable")
@@ -192,7 +192,6 @@ func (s *session) handshake(ctx context.Context) bool {
 			return false
 		}
 		s.backendConn = tc
-		s.backend.reset(tc)
 	}
 	if err := s.backend.writePacket(resp.rewriteForBackend(offered, cfg.BackendTLS != nil)); err != nil || s.backend.flush() != nil {
 		_ = s.sendClientError(fault.New(fault.BackendUnavailable, "dbfence: lost the backend during the handshake"))
@@ -262,14 +261,13 @@ func (s *session) readClientResponse(offered uint32) (*clientResponse, bool) {
 			_ = s.sendClientError(fault.New(fault.ProtocolViolation, "dbfence: TLS was not offered"))
 			return nil, false
 		}
-		tc := tls.Server(s.clientConn, s.e.cfg.ClientTLS)
+		tc := s.client.upgrade(func(c net.Conn) net.Conn { return tls.Server(c, s.e.cfg.ClientTLS) }).(*tls.Conn)
 		if err := tc.Handshake(); err != nil {
 			s.log.Info("client TLS handshake failed", zap.Error(err))
 			s.e.m.connection("tls_failed")
 			return nil, false
 		}
 		s.clientConn = tc
-		s.client.reset(tc)
 		if p, err = s.client.readPacket(); err != nil {
 			s.e.m.connection("client_gone")
 			return nil, false
