@@ -89,6 +89,9 @@ func (p *packetConn) readPacket() ([]byte, error) {
 		}
 		p.seq++
 		if p.maxPacket > 0 && len(p.rbuf)+n > p.maxPacket {
+			// Read the rest of the packet so the peer is not reset mid-write
+			// and sees the error; then the caller ends the connection.
+			p.discardPacket(n)
 			return nil, errPacketTooLarge
 		}
 		start := len(p.rbuf)
@@ -108,6 +111,30 @@ func (p *packetConn) readPacket() ([]byte, error) {
 		return out, nil
 	}
 	return p.rbuf, nil
+}
+
+// maxDiscard bounds how much of an oversized packet is read and dropped.
+const maxDiscard = 256 << 20
+
+// discardPacket drops the remaining frames of a packet whose current frame
+// has n payload bytes, up to maxDiscard bytes.
+func (p *packetConn) discardPacket(n int) {
+	total := 0
+	var hdr [4]byte
+	for {
+		if _, err := p.r.Discard(n); err != nil {
+			return
+		}
+		total += n
+		if n < maxFrame || total > maxDiscard {
+			return
+		}
+		if _, err := io.ReadFull(p.r, hdr[:]); err != nil {
+			return
+		}
+		n = int(uint32(hdr[0]) | uint32(hdr[1])<<8 | uint32(hdr[2])<<16)
+		p.seq++
+	}
 }
 
 // grow extends b by n bytes, reallocating if needed.

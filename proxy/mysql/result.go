@@ -127,7 +127,20 @@ func (s *session) relayResult(rs *resultState, aborted *bool) (more bool, err er
 			"dbfence: the server returned %d columns where %d were expected; result refused", ncols, len(rs.plan.Columns)))
 		needCols = false
 	}
-	if err := emit(p); err != nil {
+	// With a plan, the column count and definitions are held back until every
+	// column's origin is checked: a refused result sends nothing but the error.
+	hold := rs.plan != nil && rs.plan.Columns != nil
+	s.held = s.held[:0]
+	s.heldLens = s.heldLens[:0]
+	pass := func(p []byte) error {
+		if hold {
+			s.held = append(s.held, p...)
+			s.heldLens = append(s.heldLens, len(p))
+			return nil
+		}
+		return emit(p)
+	}
+	if err := pass(p); err != nil {
 		return false, err
 	}
 	rs.cols = rs.cols[:0]
@@ -141,13 +154,14 @@ func (s *session) relayResult(rs *resultState, aborted *bool) (more bool, err er
 			if err != nil {
 				return false, backendError{err}
 			}
-			if rs.plan != nil && rs.plan.Columns != nil {
+			if hold {
 				cp := rs.plan.Columns[i]
 				if !checkOrigin(c, cp) {
-					s.log.Warn("result metadata disagrees with the analysis; result refused")
+					s.log.Warn("result metadata disagrees with the analysis; result refused",
+						zap.Int("column", i+1), zap.String("org_table", c.orgTable), zap.String("org_name", c.orgName),
+						zap.String("want_table", cp.OrgTable), zap.String("want_column", cp.OrgColumn))
 					s.abort(aborted, fault.New(fault.ResultMismatch,
-						"dbfence: result column %d comes from %s.%s, not from what the statement was analysed to read; result refused",
-						i+1, c.orgTable, c.orgName))
+						"dbfence: result column %d does not come from what the statement was analysed to read; result refused", i+1))
 				}
 				if cp.Masker != nil {
 					rs.masked = true
@@ -155,7 +169,7 @@ func (s *session) relayResult(rs *resultState, aborted *bool) (more bool, err er
 			}
 			rs.cols = append(rs.cols, c)
 		}
-		if err := emit(p); err != nil {
+		if err := pass(p); err != nil {
 			return false, err
 		}
 	}
@@ -168,6 +182,15 @@ func (s *session) relayResult(rs *resultState, aborted *bool) (more bool, err er
 	}
 	if !isEOFPacket(p) {
 		return false, backendError{errors.New("missing EOF after column definitions")}
+	}
+	if hold && !*aborted {
+		off := 0
+		for _, n := range s.heldLens {
+			if err := s.toClient(s.held[off : off+n]); err != nil {
+				return false, err
+			}
+			off += n
+		}
 	}
 	if err := emit(p); err != nil {
 		return false, err

@@ -49,6 +49,9 @@ type session struct {
 	rowBuf []byte
 	// cellBuf is scratch space for one masked cell.
 	cellBuf []byte
+	// held and heldLens keep column metadata back until it is checked.
+	held     []byte
+	heldLens []int
 	// closedByClient is set when the client said COM_QUIT.
 	closedByClient bool
 }
