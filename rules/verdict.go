@@ -116,6 +116,12 @@ type StatementVerdict struct {
 	Monitor bool
 	// PolicyVersion stamps the decision.
 	PolicyVersion string
+	// Error is the refusal this statement alone would get when Outcome is not
+	// Allow (Verdict.Refusal holds the one sent); nil when allowed.
+	Error *fault.Error
+	// ChangesCatalog is true for statements that may change the schema
+	// (DDL); the engine calls Engine.MarkCatalogStale after they complete.
+	ChangesCatalog bool
 }
 
 // ColumnPlan says how one result column is treated.

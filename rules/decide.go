@@ -1,0 +1,311 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dbfence/dbfence/fault"
+	"github.com/dbfence/dbfence/rules/catalog"
+	"github.com/dbfence/dbfence/rules/facts"
+)
+
+// forbiddenKinds are refused to every restricted role, whatever its
+// statement list says: code objects, dynamic SQL, server-side files,
+// privileges and server administration (catalogue classes 11, 12, 13, 20, 21).
+var forbiddenKinds = map[string]string{
+	"ddl": "DDL", "call": "CALL", "load": "LOAD DATA", "grant": "GRANT/REVOKE", "user": "user management",
+	"admin": "server administration", "handler": "HANDLER", "get_diagnostics": "GET DIAGNOSTICS",
+	"execute": "EXECUTE of a prepared statement", "flush": "FLUSH", "other": "this statement",
+}
+
+// harmlessShows are the SHOW statements restricted roles may run: they show
+// schema and server settings, not row data or other sessions' SQL.
+var harmlessShows = map[string]bool{
+	"databases": true, "tables": true, "columns": true, "index": true, "table_status": true,
+	"create_table": true, "create_view": true, "create_database": true, "variables": true, "status": true,
+	"charset": true, "collation": true, "engines": true, "grants": true, "privileges": true, "plugins": true,
+}
+
+// harmlessSystemObjects are the system-schema tables restricted roles may
+// read: schema descriptions without row data, statistics or other sessions.
+var harmlessSystemObjects = map[string]bool{
+	"information_schema.schemata": true, "information_schema.tables": true, "information_schema.columns": true,
+	"information_schema.views": true, "information_schema.key_column_usage": true,
+	"information_schema.table_constraints": true, "information_schema.referential_constraints": true,
+	"information_schema.character_sets": true, "information_schema.collations": true,
+	"information_schema.collation_character_set_applicability": true, "information_schema.engines": true,
+}
+
+// decision accumulates one statement's decision; the first refusal wins.
+type decision struct {
+	sv   StatementVerdict
+	role *compiledRole
+}
+
+func (d *decision) refuse(outcome Outcome, kind fault.Kind, rule, format string, args ...any) {
+	if d.sv.Outcome != Allow {
+		return
+	}
+	d.sv.Outcome, d.sv.Rule = outcome, rule
+	d.sv.Reason = fmt.Sprintf(format, args...)
+	prefix := "dbfence: "
+	if outcome == NeedsApproval {
+		prefix = "dbfence: approval needed: "
+	}
+	d.sv.Error = fault.New(kind, "%s%s (rule %s, role %s)", prefix, d.sv.Reason, rule, d.role.name)
+}
+
+// columnTreatment is the effective treatment of one base column for a role.
+type columnTreatment struct {
+	class  columnClass
+	action compiledAction // action "" = plain
+}
+
+func (cp *compiledPolicy) treatment(role *compiledRole, c facts.Column) columnTreatment {
+	cc := cp.classify(c)
+	t := columnTreatment{class: cc}
+	if cc.class == "" && cc.level == "" {
+		return t
+	}
+	if a, ok := role.classes[cc.class]; ok && cc.class != "" {
+		t.action = a
+	} else if a, ok := role.levels[cc.level]; ok && cc.level != "" {
+		t.action = a
+	}
+	if t.action.action == ActionAllow {
+		t.action = compiledAction{}
+	}
+	return t
+}
+
+// sensitive reports whether the treatment hides the column (mask or deny).
+func (t columnTreatment) sensitive() bool { return t.action.action != "" }
+
+// hasColumnRules reports whether the role hides any column; roles that hide
+// nothing have nothing unknown lineage could leak.
+func (r *compiledRole) hasColumnRules() bool {
+	for _, a := range r.classes {
+		if a.action != ActionAllow {
+			return true
+		}
+	}
+	for _, a := range r.levels {
+		if a.action != ActionAllow {
+			return true
+		}
+	}
+	return false
+}
+
+// decide is the decision on one analysed statement for a role. It is
+// deterministic: the same facts, role and policy give the same verdict.
+func (cp *compiledPolicy) decide(role *compiledRole, f *facts.Statement, cat *catalog.Catalog) StatementVerdict {
+	d := &decision{role: role, sv: StatementVerdict{
+		Kind: f.Kind, ChangesSession: f.ChangesSession, ChangesCatalog: f.Kind == "ddl",
+		PolicyVersion: cp.version, Outcome: Allow,
+	}}
+	if role.unrestricted {
+		d.sv.Rule, d.sv.Reason = "unrestricted", "role "+role.name+" has no rules"
+		return d.sv
+	}
+	d.sv.Monitor = role.monitor
+	cp.checkStatement(d, f)
+	plan := cp.checkColumns(d, f)
+	if d.sv.Outcome == Allow {
+		d.sv.Rule, d.sv.Reason = "allow", "allowed for role "+role.name
+		if plan != nil {
+			d.sv.Rule, d.sv.Reason = "allow_masked", "allowed with masked columns for role "+role.name
+		}
+		if f.Kind == "select" || f.Kind == "show" || f.Kind == "explain" {
+			d.sv.RowCap = role.rowCap
+		}
+		d.sv.Columns = plan
+	}
+	if role.monitor {
+		d.sv.Columns, d.sv.RowCap = nil, 0 // monitor: decide and log only
+	}
+	return d.sv
+}
+
+// checkStatement applies the statement-level rules.
+func (cp *compiledPolicy) checkStatement(d *decision, f *facts.Statement) {
+	role := d.role
+	if len(f.Unsupported) > 0 {
+		d.refuse(Deny, fault.StatementDenied, "not_understood", "dbfence does not fully understand this statement (%s)", f.Unsupported[0])
+	}
+	if f.Dynamic {
+		d.refuse(Deny, fault.StatementDenied, "dynamic_sql", "dynamic SQL cannot be analysed")
+	}
+	if what, ok := forbiddenKinds[f.Kind]; ok {
+		d.refuse(Deny, fault.StatementDenied, "statement_forbidden", "%s is not allowed for restricted roles", what)
+	}
+	if !role.statements[f.Kind] {
+		d.refuse(Deny, fault.StatementDenied, "statement_not_allowed", "%s statements are not allowed", strings.ToUpper(f.Kind))
+	}
+	if f.Prepared != nil {
+		inner := cp.decide(role, f.Prepared, nil)
+		if inner.Outcome != Allow {
+			d.refuse(inner.Outcome, inner.Error.Kind, inner.Rule, "the prepared statement is refused: %s", inner.Reason)
+		}
+	}
+	if f.Show != "" && !harmlessShows[f.Show] {
+		d.refuse(Deny, fault.StatementDenied, "show_forbidden", "SHOW %s is not allowed for restricted roles", strings.ToUpper(strings.ReplaceAll(f.Show, "_", " ")))
+	}
+	if f.ExplainAnalyze {
+		d.refuse(Deny, fault.StatementDenied, "explain_analyze", "EXPLAIN ANALYZE runs the statement and reports row counts")
+	}
+	for _, o := range f.SystemObjects {
+		if !harmlessSystemObjects[o.String()] {
+			d.refuse(Deny, fault.TableDenied, "system_schema", "%s is a system table restricted roles may not read", o)
+		}
+	}
+	if len(f.Dangerous) > 0 {
+		d.refuse(Deny, fault.StatementDenied, "dangerous_function", "function %s is not allowed for restricted roles", strings.ToUpper(f.Dangerous[0]))
+	}
+	if len(f.UnknownFunctions) > 0 {
+		d.refuse(Deny, fault.StatementDenied, "unknown_function", "function %s is not a known built-in (stored functions and UDFs cannot be analysed)", f.UnknownFunctions[0])
+	}
+	for _, list := range [][]facts.Object{f.Reads, f.Writes} {
+		for _, o := range list {
+			if systemObject(o) {
+				continue
+			}
+			if o.Database == "" {
+				d.refuse(Deny, fault.TableDenied, "no_database", "table %s has no database (no database selected)", o.Name)
+				continue
+			}
+			if !role.tableAllowed(o) {
+				d.refuse(Deny, fault.TableDenied, "table_denied", "table %s is not allowed", o)
+			}
+		}
+	}
+	for _, fl := range f.Flows {
+		if fl.Target == facts.ToFile {
+			d.refuse(NeedsApproval, fault.ApprovalRequired, "file_export", "writing query results to a server file is an export and needs an approval")
+		}
+	}
+}
+
+func systemObject(o facts.Object) bool {
+	switch strings.ToLower(o.Database) {
+	case "mysql", "information_schema", "performance_schema", "sys":
+		return true
+	}
+	return false
+}
+
+// tableAllowed applies the role's table allow and deny patterns.
+func (r *compiledRole) tableAllowed(o facts.Object) bool {
+	name := strings.ToLower(o.String())
+	match := func(p string) bool {
+		pp := strings.SplitN(p, ".", 2)
+		np := strings.SplitN(name, ".", 2)
+		return len(pp) == 2 && wildcardMatch(pp[0], np[0]) && wildcardMatch(pp[1], np[1])
+	}
+	if slices.ContainsFunc(r.denyTables, match) {
+		return false
+	}
+	return len(r.allowTables) == 0 || slices.ContainsFunc(r.allowTables, match)
+}
+
+// checkColumns applies the column rules and returns the result plan (nil
+// when no output column needs masking).
+func (cp *compiledPolicy) checkColumns(d *decision, f *facts.Statement) []ColumnPlan {
+	role := d.role
+	strict := role.hasColumnRules()
+	// Flows: classified data may not leave the result set (class 9, 10, 11).
+	for _, fl := range f.Flows {
+		if col, ok := cp.firstSensitive(role, fl.Lineage); ok {
+			d.refuse(Deny, fault.StatementDenied, "flow_to_"+string(fl.Target), "column %s may not be written to a %s (%s)", col, fl.Target, fl.Name)
+		} else if strict && fl.Lineage.Unknown {
+			d.refuse(Deny, fault.StatementDenied, "flow_to_"+string(fl.Target), "data of unknown origin (%s) may not be written to a %s", fl.Lineage.UnknownWhy, fl.Target)
+		}
+	}
+	// Row shaping: only exact lookups may use hidden columns (class 7).
+	for _, sh := range f.Shaping {
+		t := cp.treatment(role, sh.Column)
+		if !t.sensitive() {
+			continue
+		}
+		if sh.ExactLookup && (sh.Position == facts.InWhere || sh.Position == facts.InJoin || sh.Position == facts.InHaving) {
+			continue
+		}
+		d.refuse(Deny, fault.ColumnDenied, "row_shaping", "column %s may only be used in exact lookups (col = literal, col IN (literals)), not in %s", sh.Column, strings.ReplaceAll(string(sh.Position), "_", " "))
+	}
+	if strict && f.ShapingUnknown {
+		d.refuse(Deny, fault.ColumnDenied, "unknown_lineage", "a condition uses a value of unknown origin")
+	}
+	// Outputs (classes 1-6).
+	var plan []ColumnPlan
+	needsMask := false
+	classified := false
+	for i, o := range f.Outputs {
+		cpl := ColumnPlan{OrgDatabase: o.OrgDatabase, OrgTable: o.OrgTable, OrgColumn: o.OrgColumn}
+		var masked *compiledAction
+		for _, s := range o.Lineage.Sources {
+			t := cp.treatment(role, s.Column)
+			if t.class.class != "" || t.class.level != "" {
+				classified = true
+				if cpl.Class == "" {
+					cpl.Class = t.class.class
+				}
+				if levelRank(t.class.level) > levelRank(cpl.Level) {
+					cpl.Level = t.class.level
+				}
+			}
+			switch t.action.action {
+			case ActionDeny:
+				d.refuse(Deny, fault.ColumnDenied, "column_denied", "column %s may not be read (output column %d)", s.Column, i+1)
+			case ActionMask:
+				if !s.Direct {
+					d.refuse(Deny, fault.ColumnDenied, "transformed_masked_column", "masked column %s may only be read as it is, not through %s (output column %d)", s.Column, strings.ToUpper(strings.Join(s.Via, ", ")), i+1)
+					continue
+				}
+				if masked != nil && masked.masker != t.action.masker {
+					d.refuse(Deny, fault.ColumnDenied, "mixed_masks", "output column %d combines columns with different masks", i+1)
+					continue
+				}
+				a := t.action
+				masked = &a
+			}
+		}
+		if o.Lineage.Unknown && strict {
+			d.refuse(Deny, fault.ColumnDenied, "unknown_lineage", "output column %d has a value of unknown origin (%s)", i+1, o.Lineage.UnknownWhy)
+		}
+		if masked != nil {
+			cpl.Masker = masked.masker
+			needsMask = true
+		}
+		plan = append(plan, cpl)
+	}
+	if needsMask && f.OutputsUnknown {
+		d.refuse(Deny, fault.ColumnDenied, "unknown_outputs", "the result's columns cannot all be predicted, so masked columns cannot be placed")
+	}
+	// Bulk read (class 24): classified data with neither WHERE nor a LIMIT within the cap.
+	if role.rowCap > 0 && f.Kind == "select" && classified && !f.HasWhere && !(f.HasLimit && f.Limit >= 0 && f.Limit <= role.rowCap) {
+		d.refuse(NeedsApproval, fault.ApprovalRequired, "bulk_read", "reading classified data without WHERE or LIMIT <= %d is a bulk read", role.rowCap)
+	}
+	if !needsMask {
+		return nil
+	}
+	return plan
+}
+
+// firstSensitive returns a source column the role hides, if any.
+func (cp *compiledPolicy) firstSensitive(role *compiledRole, l facts.Lineage) (facts.Column, bool) {
+	for _, s := range l.Sources {
+		if cp.treatment(role, s.Column).sensitive() {
+			return s.Column, true
+		}
+	}
+	return facts.Column{}, false
+}
+
+// statementRefusal is the client error for a statement not allowed.
+func statementRefusal(sv *StatementVerdict) *fault.Error {
+	if sv.Error != nil {
+		return sv.Error
+	}
+	return fault.New(fault.StatementDenied, "statement refused by dbfence (%s)", sv.Rule)
+}

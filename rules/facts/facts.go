@@ -1,0 +1,294 @@
+package facts
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Column names one base table column. Names are as the catalog spells them
+// (the analyser resolves case and the current database).
+type Column struct {
+	Database, Table, Column string
+}
+
+// String is the dotted form db.table.column.
+func (c Column) String() string { return c.Database + "." + c.Table + "." + c.Column }
+
+// Object names a table, view or schema-level object a statement touches.
+type Object struct {
+	Database, Name string
+	// View is true when Name is a view (its base tables are listed as well).
+	View bool
+}
+
+// String is the dotted form db.name.
+func (o Object) String() string { return o.Database + "." + o.Name }
+
+// Source is one base column that contributes to a value.
+type Source struct {
+	Column Column
+	// Direct is true when the value is the column's value unchanged (through
+	// aliases, views, CTEs and derived tables only); false when it passes
+	// through a function, operator, cast, aggregate, window or subquery.
+	Direct bool
+	// Via lists the functions and operators the value passes through, outermost
+	// first, without duplicates; empty when Direct.
+	Via []string
+}
+
+// Lineage is where one value comes from.
+type Lineage struct {
+	// Sources are the base columns the value is computed from, sorted.
+	Sources []Source
+	// Unknown is true when some part of the value's origin could not be
+	// resolved (an unknown function, table or column, a stored function, a
+	// user variable of unknown content); the decision treats it as sensitive.
+	Unknown bool
+	// UnknownWhy says what could not be resolved, for the explanation.
+	UnknownWhy string
+}
+
+// Output is one column of a statement's result set.
+type Output struct {
+	// Name is the column name the client sees (alias or expression text).
+	Name string
+	// Lineage is where the column's values come from.
+	Lineage Lineage
+	// OrgDatabase, OrgTable and OrgColumn predict the origin the server
+	// reports in the result metadata: the base table and column for a column
+	// read from a table; the view, derived table or CTE name and its column
+	// name for one read through those (MariaDB reports the nearest named
+	// relation); empty for computed columns. OrgDatabase is empty when the
+	// server's choice is not predicted (derived tables and CTEs).
+	OrgDatabase, OrgTable, OrgColumn string
+}
+
+// Position is a row-shaping position in a statement.
+type Position string
+
+// The row-shaping positions.
+const (
+	InWhere     Position = "where"
+	InJoin      Position = "join"
+	InGroupBy   Position = "group_by"
+	InHaving    Position = "having"
+	InOrderBy   Position = "order_by"
+	InDistinct  Position = "distinct"
+	InWindow    Position = "window"
+	InLimit     Position = "limit"
+	InSetTarget Position = "update_target"
+)
+
+// Shaping is one column used to choose, order or group rows.
+type Shaping struct {
+	Column   Column
+	Position Position
+	// ExactLookup is true for `col = literal` and `col IN (literals)` with the
+	// column read directly: a clerk looking one record up.
+	ExactLookup bool
+}
+
+// FlowTarget is where a flow leaves the result set to.
+type FlowTarget string
+
+// The flow targets.
+const (
+	ToVariable FlowTarget = "variable" // user variable (@v := ..., INTO @v, SET @v = ...)
+	ToSetting  FlowTarget = "setting"  // system variable (SET @@x = ..., SET sql_mode = ...)
+	ToFile     FlowTarget = "file"     // INTO OUTFILE / DUMPFILE
+	ToTable    FlowTarget = "table"    // INSERT/REPLACE ... SELECT, UPDATE ... SET, CTAS
+)
+
+// Flow is data that leaves through something other than the result set.
+type Flow struct {
+	Target FlowTarget
+	// Name is the variable, setting, file or table written.
+	Name string
+	// Lineage is what is written.
+	Lineage Lineage
+}
+
+// Statement is everything the decision needs to know about one statement.
+type Statement struct {
+	// Kind is the statement kind in lower case ("select", "insert", "set", ...).
+	Kind string
+	// Reads and Writes are the tables and views read and written, sorted.
+	Reads, Writes []Object
+	// Outputs are the result columns, in order; nil when the statement
+	// returns no result set, or when OutputsUnknown.
+	Outputs []Output
+	// OutputsUnknown is true when the statement returns rows whose columns the
+	// analyser cannot predict (SHOW of table data, a procedure's result, ...).
+	OutputsUnknown bool
+	// Shaping lists columns used in row-shaping positions.
+	Shaping []Shaping
+	// ShapingUnknown is true when some row-shaping expression has lineage
+	// the analyser could not resolve.
+	ShapingUnknown bool
+	// Flows lists data written somewhere other than the client.
+	Flows []Flow
+	// Dynamic is true for dynamic SQL the analyser cannot see into
+	// (PREPARE FROM @v, EXECUTE, EXECUTE IMMEDIATE).
+	Dynamic bool
+	// Prepared is the analysis of the literal statement of PREPARE p FROM '...'.
+	Prepared *Statement
+	// SystemObjects lists objects read in system schemas (mysql,
+	// information_schema, performance_schema, sys), lower case.
+	SystemObjects []Object
+	// HasWhere and HasLimit tell whether the outermost query has a WHERE clause
+	// and a LIMIT; Limit is the LIMIT row count, or -1 when not a literal.
+	HasWhere, HasLimit bool
+	Limit              int64
+	// Aggregates, Windows, SetOps, Subqueries, CTEs and DerivedTables tell
+	// which constructs appear (anywhere in the statement).
+	Aggregates, Windows, SetOps, Subqueries, CTEs, DerivedTables bool
+	// Show names what a SHOW statement shows ("tables", "warnings", ...).
+	Show string
+	// ExplainAnalyze is true for EXPLAIN ANALYZE / ANALYZE of a statement,
+	// which runs it and reports row counts.
+	ExplainAnalyze bool
+	// Functions lists the functions called, lower case, sorted, unique.
+	Functions []string
+	// UnknownFunctions lists called functions the analyser does not know to
+	// be side-effect-free built-ins (stored functions, UDFs).
+	UnknownFunctions []string
+	// Dangerous lists built-ins that are refused for restricted roles whatever
+	// their arguments (LOAD_FILE, SLEEP, BENCHMARK, ...).
+	Dangerous []string
+	// Unsupported lists constructs the analyser does not understand well
+	// enough to decide on; any entry makes the statement sensitive.
+	Unsupported []string
+	// ChangesSession is true when the statement may change session state the
+	// rules depend on (sql_mode, character set, current database, user, role).
+	ChangesSession bool
+	// ChangesReading is true when it may change how later text is read
+	// (sql_mode or character set), so nothing may follow it in the same text.
+	ChangesReading bool
+	// LiteralDependent is true when the analysis depends on literal values
+	// (LIMIT counts, positional ORDER/GROUP BY, PREPARE FROM '...'), so the
+	// decision must not be reused for another text with the same shape.
+	LiteralDependent bool
+}
+
+// AddUnsupported records a construct the analyser does not understand.
+func (s *Statement) AddUnsupported(what string) {
+	if !slices.Contains(s.Unsupported, what) {
+		s.Unsupported = append(s.Unsupported, what)
+	}
+}
+
+// Merge returns the union of lineages: sources of both (a column reached
+// directly in one and transformed in the other appears twice), unknown if
+// either is.
+func Merge(a, b Lineage) Lineage {
+	if len(b.Sources) == 0 && !b.Unknown {
+		return a
+	}
+	if len(a.Sources) == 0 && !a.Unknown {
+		return b
+	}
+	out := Lineage{Unknown: a.Unknown || b.Unknown}
+	out.UnknownWhy = a.UnknownWhy
+	if out.UnknownWhy == "" {
+		out.UnknownWhy = b.UnknownWhy
+	}
+	out.Sources = make([]Source, 0, len(a.Sources)+len(b.Sources))
+	out.Sources = append(out.Sources, a.Sources...)
+	for _, s := range b.Sources {
+		out.Sources = addSource(out.Sources, s)
+	}
+	sortSources(out.Sources)
+	return out
+}
+
+// Transform returns the lineage of fn applied to l: every source becomes
+// indirect and records fn.
+func Transform(l Lineage, fn string) Lineage {
+	if len(l.Sources) == 0 {
+		return l
+	}
+	out := Lineage{Unknown: l.Unknown, UnknownWhy: l.UnknownWhy, Sources: make([]Source, 0, len(l.Sources))}
+	for _, s := range l.Sources {
+		via := s.Via
+		if !slices.Contains(via, fn) {
+			via = append([]string{fn}, via...)
+		}
+		out.Sources = addSource(out.Sources, Source{Column: s.Column, Direct: false, Via: via})
+	}
+	sortSources(out.Sources)
+	return out
+}
+
+// Unknown returns an unknown lineage with a reason.
+func Unknown(why string) Lineage { return Lineage{Unknown: true, UnknownWhy: why} }
+
+// FromColumn returns the direct lineage of one base column.
+func FromColumn(c Column) Lineage { return Lineage{Sources: []Source{{Column: c, Direct: true}}} }
+
+// IsEmpty reports whether the value depends on no column and nothing unknown (a constant).
+func (l Lineage) IsEmpty() bool { return len(l.Sources) == 0 && !l.Unknown }
+
+// DirectColumn returns the single column of a lineage that is exactly one
+// directly-read column, and whether it is.
+func (l Lineage) DirectColumn() (Column, bool) {
+	if l.Unknown || len(l.Sources) != 1 || !l.Sources[0].Direct {
+		return Column{}, false
+	}
+	return l.Sources[0].Column, true
+}
+
+// String renders the lineage for explanations and golden files.
+func (l Lineage) String() string {
+	var b strings.Builder
+	for i, s := range l.Sources {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s.Column.String())
+		if !s.Direct {
+			fmt.Fprintf(&b, " via %s", strings.Join(s.Via, "/"))
+		}
+	}
+	if l.Unknown {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("unknown(" + l.UnknownWhy + ")")
+	}
+	if b.Len() == 0 {
+		return "constant"
+	}
+	return b.String()
+}
+
+func addSource(list []Source, s Source) []Source {
+	for i, o := range list {
+		if o.Column == s.Column && o.Direct == s.Direct {
+			if !s.Direct {
+				for _, v := range s.Via {
+					if !slices.Contains(o.Via, v) {
+						list[i].Via = append(slices.Clip(list[i].Via), v)
+					}
+				}
+			}
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func sortSources(list []Source) {
+	slices.SortFunc(list, func(a, b Source) int {
+		if c := strings.Compare(a.Column.String(), b.Column.String()); c != 0 {
+			return c
+		}
+		if a.Direct == b.Direct {
+			return 0
+		}
+		if a.Direct {
+			return -1
+		}
+		return 1
+	})
+}
