@@ -31,25 +31,6 @@ func TestVersionNumber(t *testing.T) {
 	}
 }
 
-func TestParseSQLMode(t *testing.T) {
-	tests := []struct {
-		desc string
-		in   string
-		want rules.SQLMode
-	}{
-		{"default MariaDB mode reads plainly", "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER", 0},
-		{"ANSI_QUOTES", "ANSI_QUOTES", rules.ModeANSIQuotes},
-		{"ANSI implies quotes, pipes and spaces", "REAL_AS_FLOAT,PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ANSI", rules.ModeANSIQuotes | rules.ModePipesAsConcat | rules.ModeIgnoreSpace},
-		{"escapes off, lower case", "no_backslash_escapes", rules.ModeNoBackslashEscapes},
-		{"high not", "HIGH_NOT_PRECEDENCE", rules.ModeHighNotPrecedence},
-	}
-	for _, tc := range tests {
-		if got := parseSQLMode(tc.in); got != tc.want {
-			t.Errorf("%s: got %b want %b", tc.desc, got, tc.want)
-		}
-	}
-}
-
 func TestLenEncRoundTrip(t *testing.T) {
 	for _, v := range []uint64{0, 1, 250, 251, 1<<16 - 1, 1 << 16, 1<<24 - 1, 1 << 24, 1<<64 - 1} {
 		b := appendLenEnc(nil, v)

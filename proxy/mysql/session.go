@@ -423,33 +423,10 @@ func (s *session) refreshSessionState() error {
 	if len(row) != 3 {
 		return fmt.Errorf("session state query returned %d columns", len(row))
 	}
-	s.rs.SQLMode = parseSQLMode(string(row[0]))
+	s.rs.SQLMode = rules.ParseSQLMode(string(row[0]))
 	s.rs.Charset = strings.ToLower(string(row[1]))
 	s.rs.Database = string(row[2])
 	return nil
-}
-
-// parseSQLMode keeps the sql_mode flags that change how text is read.
-func parseSQLMode(mode string) rules.SQLMode {
-	var m rules.SQLMode
-	for _, f := range strings.Split(strings.ToUpper(mode), ",") {
-		switch strings.TrimSpace(f) {
-		case "ANSI_QUOTES", "ANSI":
-			m |= rules.ModeANSIQuotes
-		case "NO_BACKSLASH_ESCAPES":
-			m |= rules.ModeNoBackslashEscapes
-		case "PIPES_AS_CONCAT":
-			m |= rules.ModePipesAsConcat
-		case "HIGH_NOT_PRECEDENCE":
-			m |= rules.ModeHighNotPrecedence
-		case "IGNORE_SPACE":
-			m |= rules.ModeIgnoreSpace
-		}
-		if f == "ANSI" {
-			m |= rules.ModePipesAsConcat | rules.ModeIgnoreSpace
-		}
-	}
-	return m
 }
 
 // backendQueryRow runs the proxy's own query on the backend connection and
