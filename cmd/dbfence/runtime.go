@@ -2,28 +2,108 @@ package main
 
 import (
 	"context"
-	"net/netip"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/dbfence/dbfence/admin"
 	"github.com/dbfence/dbfence/config"
-	"github.com/dbfence/dbfence/fault"
 	"github.com/dbfence/dbfence/proxy"
 	"github.com/dbfence/dbfence/rules"
+	"github.com/dbfence/dbfence/rules/catalog"
 )
 
-// buildRuntime builds the rules gate, the audit log and the masking hooks
+// catalogRefreshEvery is how often the catalog is reloaded even without DDL
+// seen through the proxy (DDL can come from elsewhere).
+const catalogRefreshEvery = time.Minute
+
+// buildRuntime builds the rules engine, the audit log and the masking hooks
 // from the configuration.
 func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg prometheus.Registerer, adm *admin.Server) (*runtimeParts, error) {
-	return &runtimeParts{gate: devGate{}, auditor: proxy.NopAuditor{}}, nil
+	policy, err := loadPolicy(cfg)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := rules.NewEngine(policy, nil, maskerFactory, log.Named("rules"))
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	parts := &runtimeParts{gate: eng, auditor: proxy.NopAuditor{}, onSchemaChange: eng.MarkCatalogStale}
+	if dsn, err := metadataDSN(cfg); err != nil {
+		return nil, err
+	} else if dsn != "" {
+		eng.SetCatalogLoader(catalog.MySQLLoader(dsn, catalog.LoadOptions{}))
+		if err := eng.RefreshCatalog(ctx); err != nil {
+			// Restricted roles are refused what the catalog cannot resolve;
+			// the refresher keeps trying.
+			log.Warn("catalog not loaded; retrying in the background", zap.Error(err))
+		} else {
+			log.Info("catalog loaded", zap.Int("tables", len(eng.Catalog().Tables())))
+		}
+		go refreshCatalog(ctx, eng, log)
+		adm.AddCheck("catalog", func() error {
+			if eng.Catalog() == nil || len(eng.Catalog().Tables()) == 0 {
+				return errors.New("catalog not loaded")
+			}
+			return nil
+		})
+	} else if policy != nil {
+		log.Warn("no mysql.metadata account: the catalog is empty and restricted roles are refused what it would resolve")
+	}
+	return parts, nil
 }
 
-// devGate is a temporary pass-through used until the rules engine lands.
-type devGate struct{}
+// refreshCatalog reloads the catalog after DDL seen through the proxy (polled
+// every second) and every catalogRefreshEvery.
+func refreshCatalog(ctx context.Context, eng *rules.Engine, log *zap.Logger) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if !eng.CatalogStale() && time.Since(last) < catalogRefreshEvery {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := eng.RefreshCatalog(rctx)
+		cancel()
+		last = time.Now()
+		if err != nil {
+			log.Warn("catalog refresh failed", zap.Error(err))
+		}
+	}
+}
 
-func (devGate) Admit(string, netip.Addr) *fault.Error { return nil }
-func (devGate) CheckMySQL(_ *rules.Session, text string) *rules.Verdict {
-	return &rules.Verdict{Forward: text, Statements: []rules.StatementVerdict{{Kind: "unknown", Outcome: rules.Allow}}}
+// metadataDSN is the go-sql-driver DSN of the metadata account ("" when none).
+func metadataDSN(cfg *config.Config) (string, error) {
+	acct := cfg.MySQL.Metadata
+	if acct.User == "" {
+		return "", nil
+	}
+	pass, err := config.Secret(acct.Password, acct.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("mysql.metadata.password_file: %w", err)
+	}
+	return fmt.Sprintf("%s:%s@tcp(%s)/?timeout=5s&readTimeout=30s", acct.User, pass, cfg.MySQL.Backend), nil
+}
+
+// loadPolicy decodes the policy section (nil when absent: every user is
+// unrestricted and dbfence only parses, audits and relays).
+func loadPolicy(cfg *config.Config) (*rules.Policy, error) {
+	if cfg.Policy.Kind == 0 {
+		return nil, nil
+	}
+	return nil, errors.New("policy: loading is not wired yet")
+}
+
+// maskerFactory builds the maskers the policy names.
+func maskerFactory(algorithm string, params map[string]string) (rules.Masker, error) {
+	return nil, fmt.Errorf("masking algorithm %q: the masking library is not wired yet", algorithm)
 }

@@ -85,10 +85,11 @@ func newLogger(c config.Log) (*zap.Logger, error) {
 
 // runtimeParts are what serve builds from the configuration.
 type runtimeParts struct {
-	gate     mysqlproxy.Gate
-	auditor  proxy.Auditor
-	closers  []func() error
-	maskType mysqlproxy.TypedMasker
+	gate           mysqlproxy.Gate
+	auditor        proxy.Auditor
+	closers        []func() error
+	maskType       mysqlproxy.TypedMasker
+	onSchemaChange func()
 }
 
 // serve runs every configured listener until ctx is cancelled, then drains.
@@ -129,7 +130,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.
 		eng := mysqlproxy.NewEngine(mysqlproxy.Config{
 			Backend: cfg.MySQL.Backend, BackendTLS: backendTLS, ClientTLS: clientTLS,
 			RequireClientTLS: cfg.MySQL.ClientTLS.Require, MaxPacket: cfg.MySQL.MaxPacket,
-			Gate: parts.gate, MaskTyped: parts.maskType, KillQuery: kill,
+			Gate: parts.gate, MaskTyped: parts.maskType, KillQuery: kill, OnSchemaChange: parts.onSchemaChange,
 			Audit: parts.auditor, Metrics: metrics, Log: log.Named("mysql"),
 		})
 		ln, err := net.Listen("tcp", cfg.Listen.MySQL)
@@ -185,15 +186,11 @@ func killQueryFunc(cfg *config.Config, log *zap.Logger) (func(context.Context, u
 // metadataDB opens the metadata account's connection pool (nil when no
 // account is configured).
 func metadataDB(cfg *config.Config) (*sql.DB, error) {
-	acct := cfg.MySQL.Metadata
-	if acct.User == "" {
-		return nil, nil
+	dsn, err := metadataDSN(cfg)
+	if err != nil || dsn == "" {
+		return nil, err
 	}
-	pass, err := config.Secret(acct.Password, acct.PasswordFile)
-	if err != nil {
-		return nil, fmt.Errorf("mysql.metadata.password_file: %w", err)
-	}
-	db, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)/?timeout=5s&readTimeout=30s", acct.User, pass, cfg.MySQL.Backend))
+	db, err := sql.Open("mysql", dsn)
 	if err != nil {
 		return nil, err
 	}

@@ -240,6 +240,9 @@ func (s *session) handleQuery(pkt []byte) error {
 		if plan != nil && plan.ChangesSession {
 			changes = true
 		}
+		if plan != nil && plan.ChangesCatalog && s.e.cfg.OnSchemaChange != nil {
+			s.e.cfg.OnSchemaChange()
+		}
 		if !more {
 			break
 		}

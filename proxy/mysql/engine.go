@@ -53,6 +53,9 @@ type Config struct {
 	// KillQuery, when set, stops the backend query of connection id when its
 	// client disappears mid-result (through the metadata account).
 	KillQuery func(ctx context.Context, connectionID uint32) error
+	// OnSchemaChange is called after a statement the rules flagged as
+	// changing the schema (DDL) completes, so the catalog is refreshed.
+	OnSchemaChange func()
 	// Audit receives connection and statement events; nil discards them.
 	Audit proxy.Auditor
 	// Metrics are updated as sessions run; nil disables them.
