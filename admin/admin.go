@@ -2,9 +2,12 @@ package admin
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +44,39 @@ func (s *Server) AddCheck(name string, c Check) {
 
 // Handle mounts h on the admin listener (Go 1.22 pattern syntax).
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// HandleProtected mounts h behind a bearer token (constant-time compare).
+// With an empty token the route answers 404: protected routes are off until
+// a token is configured.
+func (s *Server) HandleProtected(pattern, token string, h http.Handler) {
+	s.mux.Handle(pattern, RequireToken(token, h))
+}
+
+// RequireToken wraps h so that it answers only requests carrying
+// "Authorization: Bearer <token>".
+func RequireToken(token string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token == "" {
+			http.NotFound(w, r)
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="dbfence"`)
+			http.Error(w, "a valid bearer token is required", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// MountProfiling serves Go's pprof endpoints under /debug/pprof/ behind the
+// token: profiles can hold fragments of relayed data.
+func (s *Server) MountProfiling(token string) {
+	s.HandleProtected("GET /debug/pprof/", token, http.HandlerFunc(pprof.Index))
+	s.HandleProtected("GET /debug/pprof/profile", token, http.HandlerFunc(pprof.Profile))
+	s.HandleProtected("GET /debug/pprof/trace", token, http.HandlerFunc(pprof.Trace))
+}
 
 // Handler returns the admin router, for tests.
 func (s *Server) Handler() http.Handler { return s.mux }

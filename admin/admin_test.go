@@ -43,3 +43,30 @@ func TestHealthzAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestProtectedRoutesNeedTheToken(t *testing.T) {
+	s := New(prometheus.NewRegistry())
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("secret")) })
+	s.HandleProtected("GET /on", "tok", ok)
+	s.HandleProtected("GET /off", "", ok)
+	tests := []struct {
+		desc, path, auth string
+		code             int
+	}{
+		{"right token", "/on", "Bearer tok", 200},
+		{"wrong token", "/on", "Bearer nope", 401},
+		{"no token", "/on", "", 401},
+		{"route without a configured token is off", "/off", "Bearer ", 404},
+	}
+	for _, tc := range tests {
+		req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		if rec.Code != tc.code {
+			t.Errorf("%s: got %d", tc.desc, rec.Code)
+		}
+	}
+}

@@ -99,6 +99,11 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.
 	metrics := proxy.NewMetrics(reg)
 	adm := admin.New(reg)
 
+	token, err := config.Secret(cfg.Admin.Token, cfg.Admin.TokenFile)
+	if err != nil {
+		return fmt.Errorf("admin.token_file: %w", err)
+	}
+	adm.MountProfiling(token)
 	parts, err := buildRuntime(ctx, cfg, log, reg, adm)
 	if err != nil {
 		return err
