@@ -167,3 +167,20 @@ func TestGracefulShutdownDrains(t *testing.T) {
 		t.Fatal("new connection accepted after shutdown")
 	}
 }
+
+// TestBackendLostMidSession kills the backend connection under an idle
+// session: the next command gets a clear error instead of a hang.
+func TestBackendLostMidSession(t *testing.T) {
+	root := setupTestDB(t)
+	addr := startProxy(t, passGate{}, nil)
+	rc, _ := dialRaw(t, addr, "root", "", "")
+	rows, _ := rc.query("SELECT CONNECTION_ID()")
+	if _, err := root.Exec("KILL CONNECTION " + rows[0][0]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	_, code := rc.query("SELECT 1")
+	if code != 2013 {
+		t.Fatalf("got error code %d, want 2013", code)
+	}
+}

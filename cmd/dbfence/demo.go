@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/dbfence/dbfence/config"
+	"github.com/dbfence/dbfence/demo"
+)
+
+func init() {
+	register("demo", "seed the demo database gov and run the proxy with the demo roles", runDemo)
+}
+
+// demoAccounts are the backend accounts the demo roles map to. They are
+// created (idempotently) with SELECT on gov; dbfence_meta reads the catalog.
+var demoAccounts = []struct{ user, pass string }{
+	{"officer", "officer-pass"}, {"clerk", "clerk-pass"}, {"analyst", "analyst-pass"}, {"dbfence_meta", "dbfence-meta-pass"},
+}
+
+func runDemo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "configs/demo.yaml", "configuration file (the demo roles)")
+	people := fs.Int("people", 10000, "how many synthetic citizens to seed")
+	adminDSN := fs.String("mysql-admin-dsn", "root@tcp(127.0.0.1:3306)/", "MariaDB account that may create the gov database and the demo accounts")
+	seedOnly := fs.Bool("seed-only", false, "seed the database and exit without serving")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: dbfence demo [--config configs/demo.yaml] [--people 10000] [--seed-only]
+
+Seeds MariaDB database gov with synthetic citizens (valid ID numbers, phones,
+bank cards, addresses), creates the accounts officer/officer-pass,
+clerk/clerk-pass and analyst/analyst-pass with SELECT on gov, then runs the
+proxy in the foreground: MySQL on 127.0.0.1:3307, admin on 127.0.0.1:9400.
+Re-running is safe. Try:
+
+  mysql -h127.0.0.1 -P3307 -uofficer -pofficer-pass gov -e 'SELECT * FROM person LIMIT 3'
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "dbfence: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := seedDemo(ctx, *adminDSN, *people, stderr); err != nil {
+		fmt.Fprintf(stderr, "dbfence demo: %v\n", err)
+		return 1
+	}
+	if *seedOnly {
+		return 0
+	}
+	log, err := newLogger(cfg.Log)
+	if err != nil {
+		fmt.Fprintf(stderr, "dbfence: %v\n", err)
+		return 2
+	}
+	defer log.Sync()
+	fmt.Fprintf(stderr, "\ndbfence demo ready:\n  mysql -h127.0.0.1 -P%s -uofficer -pofficer-pass gov   (sees everything)\n"+
+		"  mysql -h127.0.0.1 -P%s -uclerk -pclerk-pass gov       (masked personal data, at most 100 rows)\n"+
+		"  mysql -h127.0.0.1 -P%s -uanalyst -panalyst-pass gov   (no personal columns)\n"+
+		"  curl http://%s/metrics\nPress Ctrl-C to stop.\n\n", port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), cfg.Listen.Admin)
+	if err := serve(ctx, cfg, log, 10*time.Second); err != nil {
+		log.Error("dbfence stopped", zap.Error(err))
+		return 1
+	}
+	return 0
+}
+
+func port(addr string) string {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == ':' {
+			return addr[i+1:]
+		}
+	}
+	return addr
+}
+
+// seedDemo seeds MariaDB and creates the demo accounts.
+func seedDemo(ctx context.Context, dsn string, people int, progress io.Writer) error {
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		return fmt.Errorf("MariaDB is not reachable with %q: %w (run scripts/ensure-databases.sh)", dsn, err)
+	}
+	fmt.Fprintf(progress, "seeding gov.person with %d people in MariaDB...\n", people)
+	if err := demo.SeedMySQL(ctx, db, people, progress); err != nil {
+		return fmt.Errorf("seeding MariaDB: %w", err)
+	}
+	for _, a := range demoAccounts {
+		for _, host := range []string{"%", "localhost"} {
+			for _, stmt := range []string{
+				fmt.Sprintf("CREATE USER IF NOT EXISTS '%s'@'%s' IDENTIFIED BY '%s'", a.user, host, a.pass),
+				fmt.Sprintf("GRANT SELECT ON gov.* TO '%s'@'%s'", a.user, host),
+			} {
+				if _, err := db.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("creating demo account %s: %w", a.user, err)
+				}
+			}
+		}
+	}
+	if _, err := db.ExecContext(ctx, "GRANT SHOW VIEW ON gov.* TO 'dbfence_meta'@'%'"); err != nil {
+		return fmt.Errorf("granting SHOW VIEW to dbfence_meta: %w", err)
+	}
+	return nil
+}
