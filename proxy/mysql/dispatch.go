@@ -394,7 +394,7 @@ func (s *session) handleExecute(pkt []byte) error {
 
 func (s *session) handleFetch(pkt []byte) error {
 	st := s.stmtFor(pkt)
-	if st == nil || !st.cursorOpen || len(st.cols) == 0 {
+	if st == nil || !st.cursorOpen || (st.verdict.Columns != nil && len(st.cols) != len(st.verdict.Columns)) {
 		return s.refuse(fault.New(fault.ProtocolViolation, "dbfence: no open cursor for this prepared statement"))
 	}
 	if err := s.forwardNoResponse(pkt); err != nil {

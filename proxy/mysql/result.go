@@ -121,7 +121,9 @@ func (s *session) relayResult(rs *resultState, aborted *bool) (more bool, err er
 	if n == 0 || n != len(p) || ncols == 0 || ncols > 4096 {
 		return false, backendError{fmt.Errorf("unexpected response packet 0x%02x", p[0])}
 	}
-	needCols := rs.binary || (rs.plan != nil && rs.plan.Columns != nil)
+	// Column definitions are decoded only when cells will be masked; plain
+	// results (text or binary) are relayed without looking at them.
+	needCols := rs.plan != nil && rs.plan.Columns != nil
 	if rs.plan != nil && rs.plan.Columns != nil && int(ncols) != len(rs.plan.Columns) {
 		s.abort(aborted, fault.New(fault.ResultMismatch,
 			"dbfence: the server returned %d columns where %d were expected; result refused", ncols, len(rs.plan.Columns)))
