@@ -149,7 +149,7 @@ func (cp *compiledPolicy) checkStatement(d *decision, f *facts.Statement) {
 			d.refuse(inner.Outcome, inner.Error.Kind, inner.Rule, "the prepared statement is refused: %s", inner.Reason)
 		}
 	}
-	if f.Show != "" && !harmlessShows[f.Show] {
+	if f.Show != "" && !harmlessShows[f.Show] && !(!role.hasColumnRules() && (f.Show == "warnings" || f.Show == "errors")) {
 		d.refuse(Deny, fault.StatementDenied, "show_forbidden", "SHOW %s is not allowed for restricted roles", strings.ToUpper(strings.ReplaceAll(f.Show, "_", " ")))
 	}
 	if f.ExplainAnalyze {

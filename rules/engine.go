@@ -178,6 +178,9 @@ func refuse(err *fault.Error) *Verdict { return &Verdict{Refusal: err} }
 func (e *Engine) decide(st *engineState, role *compiledRole, db string, mode mysqlsql.Mode, resolved string) *cacheEntry {
 	stmts, err := mysqlsql.Parse(resolved, mode)
 	if err != nil {
+		if kind, ok := mysqlsql.UnparsedKind(resolved, mode); ok {
+			return e.decideUnparsed(st, role, kind, mysqlsql.Normalized(resolved, mode))
+		}
 		// Not cached: the message quotes the text, literals included.
 		return &cacheEntry{refusal: fault.As(err)}
 	}
@@ -206,6 +209,21 @@ func (e *Engine) decide(st *engineState, role *compiledRole, db string, mode mys
 		}
 		e.logDecision(role, &sv, f)
 	}
+	return entry
+}
+
+// decideUnparsed decides on a statement the parser cannot read but whose
+// kind is certain (mysqlsql.UnparsedKind): allowed for unrestricted roles
+// (and assumed to change the session), refused by kind otherwise.
+func (e *Engine) decideUnparsed(st *engineState, role *compiledRole, kind, normalized string) *cacheEntry {
+	f := &facts.Statement{Kind: kind, Limit: -1, Dynamic: kind == "execute", OutputsUnknown: true, ChangesSession: true, ChangesReading: true}
+	sv := st.policy.decide(role, f, st.analyzer.Catalog())
+	sv.Normalized = normalized
+	entry := &cacheEntry{statements: []StatementVerdict{sv}}
+	if sv.Outcome != Allow && !sv.Monitor {
+		entry.refusal = statementRefusal(&sv)
+	}
+	e.logDecision(role, &sv, f)
 	return entry
 }
 

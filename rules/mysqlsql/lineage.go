@@ -55,6 +55,8 @@ type scope struct {
 	// name by alias or position; aliases is true while analysing those.
 	outputs []facts.Output
 	aliases bool
+	// top is true for the outermost query block of the statement.
+	top bool
 }
 
 func (s *scope) lookupCTE(name string) *cteDef {
@@ -141,7 +143,13 @@ func (w *walker) statement(stmt ast.StmtNode) {
 			if v.Value == nil || v.Name == ast.SetNames || v.Name == ast.SetCharset {
 				continue
 			}
-			lin := w.expr(v.Value, &scope{})
+			var lin facts.Lineage
+			if cn, ok := v.Value.(*ast.ColumnNameExpr); ok && cn.Name.Table.L == "" {
+				// SET x = name: the server reads a bare name as a value
+				// (ON, gbk, ...), never as a column.
+			} else {
+				lin = w.expr(v.Value, &scope{})
+			}
 			target := facts.ToVariable
 			if v.IsSystem {
 				target = facts.ToSetting
@@ -266,10 +274,10 @@ func (w *walker) with(wc *ast.WithClause, sc *scope) {
 			// recursive arm's transformations are seen.
 			def.pending = true
 			sc.ctes[def.name] = def
-			first := w.resultSet(c.Query.Query, sc, false)
+			first := w.resultSet(c.Query.Query, sc, sc.top)
 			def.cols = cteColumns(c, first)
 			def.pending = false
-			second := w.resultSet(c.Query.Query, sc, false)
+			second := w.resultSet(c.Query.Query, sc, sc.top)
 			for i := range second {
 				if i < len(first) {
 					second[i].Lineage = facts.Merge(first[i].Lineage, second[i].Lineage)
@@ -278,7 +286,7 @@ func (w *walker) with(wc *ast.WithClause, sc *scope) {
 			def.cols = cteColumns(c, second)
 			continue
 		}
-		outs := w.resultSet(c.Query.Query, sc, false)
+		outs := w.resultSet(c.Query.Query, sc, sc.top)
 		def.cols = cteColumns(c, outs)
 		sc.ctes[def.name] = def
 	}
@@ -300,7 +308,7 @@ func cteColumns(c *ast.CommonTableExpression, outs []facts.Output) []relColumn {
 // selectStmt analyses one query block.
 func (w *walker) selectStmt(sel *ast.SelectStmt, parent *scope, top bool) []facts.Output {
 	st := w.st
-	sc := &scope{parent: parent}
+	sc := &scope{parent: parent, top: top}
 	if sel.With != nil {
 		w.with(sel.With, sc)
 	}
@@ -404,11 +412,13 @@ func (w *walker) limit(l *ast.Limit, sc *scope, top bool) {
 // is the union of the arms' columns at its position.
 func (w *walker) setOpr(so *ast.SetOprStmt, parent *scope, top bool) []facts.Output {
 	w.st.SetOps = true
-	sc := &scope{parent: parent}
+	sc := &scope{parent: parent, top: top}
 	if so.With != nil {
 		w.with(so.With, sc)
 	}
 	var outs []facts.Output
+	// At the top, the result is bounded by WHERE only if every arm has one.
+	allWhere := true
 	if so.SelectList != nil {
 		if so.SelectList.With != nil {
 			w.with(so.SelectList.With, sc)
@@ -417,7 +427,12 @@ func (w *walker) setOpr(so *ast.SetOprStmt, parent *scope, top bool) []facts.Out
 			var armOuts []facts.Output
 			switch a := arm.(type) {
 			case *ast.SelectStmt:
-				armOuts = w.selectStmt(a, sc, false)
+				before := w.st.HasWhere
+				w.st.HasWhere = false
+				armOuts = w.selectStmt(a, sc, top)
+				allWhere = allWhere && w.st.HasWhere
+				w.st.HasWhere = before
+				w.st.HasLimit, w.st.Limit = false, -1 // an arm's LIMIT does not bound the whole
 			case *ast.SetOprSelectList:
 				armOuts = w.setOpr(&ast.SetOprStmt{SelectList: a, OrderBy: a.OrderBy, Limit: a.Limit, With: a.With}, sc, false)
 			case *ast.SetOprStmt:
@@ -444,10 +459,15 @@ func (w *walker) setOpr(so *ast.SetOprStmt, parent *scope, top bool) []facts.Out
 			}
 		}
 	}
-	// A set operation removes duplicates (UNION DISTINCT, INTERSECT,
-	// EXCEPT): comparison of whole rows, like DISTINCT.
-	for _, o := range outs {
-		w.addShaping(o.Lineage, facts.InDistinct)
+	if top && allWhere && so.SelectList != nil {
+		w.st.HasWhere = true
+	}
+	// UNION DISTINCT, INTERSECT and EXCEPT compare whole rows, like
+	// DISTINCT; only a chain of UNION ALL does not.
+	if so.SelectList != nil && !onlyUnionAll(so.SelectList) {
+		for _, o := range outs {
+			w.addShaping(o.Lineage, facts.InDistinct)
+		}
 	}
 	sc.outputs = outs
 	sc.aliases = true
@@ -459,6 +479,28 @@ func (w *walker) setOpr(so *ast.SetOprStmt, parent *scope, top bool) []facts.Out
 	sc.aliases = false
 	w.limit(so.Limit, sc, top)
 	return outs
+}
+
+// onlyUnionAll reports whether every operator of a set operation is UNION ALL.
+func onlyUnionAll(list *ast.SetOprSelectList) bool {
+	for i, arm := range list.Selects {
+		var op *ast.SetOprType
+		switch a := arm.(type) {
+		case *ast.SelectStmt:
+			op = a.AfterSetOperator
+		case *ast.SetOprSelectList:
+			op = a.AfterSetOperator
+			if !onlyUnionAll(a) {
+				return false
+			}
+		default:
+			return false
+		}
+		if i > 0 && (op == nil || *op != ast.UnionAll) {
+			return false
+		}
+	}
+	return true
 }
 
 // field analyses one select-list expression.
@@ -620,7 +662,8 @@ func (w *walker) tableRef(n ast.ResultSetNode, sc *scope) []*relation {
 			rel = w.tableName(src, sc)
 		case *ast.SelectStmt, *ast.SetOprStmt:
 			w.st.DerivedTables = true
-			outs := w.resultSet(src.(ast.ResultSetNode), sc.parent, false)
+			// The outermost query's derived tables bound its rows too.
+			outs := w.resultSet(src.(ast.ResultSetNode), sc.parent, sc.top)
 			rel = &relation{name: x.AsName.O}
 			for _, o := range outs {
 				rel.cols = append(rel.cols, relColumn{name: o.Name, lin: o.Lineage, orgTable: x.AsName.O, orgColumn: o.Name})
@@ -789,13 +832,25 @@ func (w *walker) tableName(tn *ast.TableName, sc *scope) *relation {
 		}
 		return rel
 	}
-	for _, c := range t.Columns {
-		rel.cols = append(rel.cols, relColumn{
+	rel.cols = slices.Clone(baseColumns(t))
+	return rel
+}
+
+// baseColumns are a base table's columns as a relation, built once per
+// catalog snapshot (the lineages are shared and never modified).
+func baseColumns(t *catalog.Table) []relColumn {
+	if cols, ok := t.Derived().([]relColumn); ok {
+		return cols
+	}
+	cols := make([]relColumn, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = relColumn{
 			name: c.Name, lin: facts.FromColumn(facts.Column{Database: t.Database, Table: t.Name, Column: c.Name}),
 			orgDB: t.Database, orgTable: t.Name, orgColumn: c.Name,
-		})
+		}
 	}
-	return rel
+	t.SetDerived(cols)
+	return cols
 }
 
 // viewLineage is the resolved lineage of a view, cached in the catalog snapshot.

@@ -1,6 +1,7 @@
 package mysqlsql
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -128,4 +129,46 @@ var KnownKinds = []string{
 	"prepare", "execute", "deallocate", "transaction", "ddl", "call", "load", "grant",
 	"user", "kill", "flush", "lock", "do", "analyze", "admin", "other",
 	"handler", "get_diagnostics",
+}
+
+// unparsedKinds are MariaDB statements the TiDB parser does not read, by
+// their leading words. They are never analysed: unrestricted roles may run
+// them, restricted roles are refused them by kind.
+var unparsedKinds = []struct {
+	words []string
+	kind  string
+}{
+	{[]string{"execute", "immediate"}, "execute"},
+	{[]string{"handler"}, "handler"},
+	{[]string{"get", "diagnostics"}, "get_diagnostics"},
+	{[]string{"get", "current", "diagnostics"}, "get_diagnostics"},
+	{[]string{"get", "stacked", "diagnostics"}, "get_diagnostics"},
+}
+
+// UnparsedKind recognises a single statement the parser cannot read but
+// whose kind is certain from its leading words (EXECUTE IMMEDIATE, HANDLER,
+// GET DIAGNOSTICS). Texts with more than one statement are not recognised.
+func UnparsedKind(text string, mode Mode) (string, bool) {
+	// One statement only: no ';' outside strings, except trailing.
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case c == '\'' || c == '"' || c == '`':
+			end, err := skipString(text, i, c != '`' && !(c == '"' && mode&ModeANSIQuotes != 0) && mode&ModeNoBackslashEscapes == 0)
+			if err != nil {
+				return "", false
+			}
+			i = end - 1
+		case c == ';':
+			if strings.TrimSpace(text[i+1:]) != "" {
+				return "", false
+			}
+		}
+	}
+	words := strings.Fields(strings.ToLower(text))
+	for _, k := range unparsedKinds {
+		if len(words) >= len(k.words) && slices.Equal(words[:len(k.words)], k.words) {
+			return k.kind, true
+		}
+	}
+	return "", false
 }
