@@ -65,8 +65,10 @@
 //   - strict: fsyncs, then releases the callers; at most FsyncRecords records
 //     share one fsync. Records arriving during an fsync form the next batch.
 //   - buffered: fsyncs once FsyncRecords records or FsyncInterval have
-//     accumulated. A full queue drops the record, counts it, and the writer
-//     writes an audit_dropped record with the counts as soon as it can.
+//     accumulated, in a helper goroutine so the writer keeps writing during
+//     the fsync (one fsync in flight at a time). A full queue drops the
+//     record, counts it, and the writer writes an audit_dropped record with
+//     the counts as soon as it can.
 //
 // # Failures and recovery
 //

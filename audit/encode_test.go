@@ -2,8 +2,11 @@ package audit
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +137,44 @@ func FuzzVerify(f *testing.F) {
 		if err == nil && len(data) > 0 && !strings.Contains(string(data), `"mac"`) {
 			t.Fatalf("garbage verified: %+v", rep)
 		}
+	})
+}
+
+// FuzzReader runs the line reader over arbitrary file contents split across
+// two files: it must terminate without panicking and only return records
+// that ParseRecord accepts.
+func FuzzReader(f *testing.F) {
+	w := goldenWriter()
+	w.frame(appendEventBody(nil, statementEvent(3), literalsPlain, nil))
+	f.Add(w.buf, []byte("torn"))
+	f.Add([]byte("\n\n\n"), []byte{})
+	f.Add(bytes.Repeat([]byte("x"), 70<<10), w.buf) // longer than the read buffer
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		dir := t.TempDir()
+		at := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+		os.WriteFile(filepath.Join(dir, fileName(at, 1)), first, 0o600)
+		os.WriteFile(filepath.Join(dir, fileName(at, 2)), second, 0o600)
+		r, err := NewReader(dir, ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for range len(first) + len(second) + 2 {
+			rec, line, err := r.Next(context.Background())
+			if err == io.EOF {
+				return
+			}
+			var le *LineError
+			if errors.As(err, &le) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, perr := ParseRecord(line); perr != nil || rec == nil {
+				t.Fatalf("returned a line ParseRecord rejects: %q", line)
+			}
+		}
+		t.Fatal("reader did not reach the end")
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -240,37 +241,48 @@ func TestBufferedOverflowIsSummarized(t *testing.T) {
 }
 
 // TestBufferedWriteFailureCountsDrops: records lost to a failing disk in
-// buffered mode are counted and summarized once the disk is back.
+// buffered mode (failed writes, or written but never fsynced) are counted and
+// summarized once the disk is back, and the log verifies.
 func TestBufferedWriteFailureCountsDrops(t *testing.T) {
-	dir := t.TempDir()
-	ffs := &faultFS{}
-	cfg := testConfig(t, dir)
-	cfg.Mode, cfg.FS = ModeBuffered, ffs
-	l := openTestLog(t, cfg)
-	ffs.set(func(f *faultFS) { f.writeErr, f.createErr = syscall.ENOSPC, syscall.ENOSPC })
-	for i := range 10 {
-		if err := l.Record(statementEvent(i)); err != nil {
-			t.Fatal(err)
-		}
+	tests := []struct {
+		desc  string
+		fault func(f *faultFS)
+	}{
+		{desc: "ENOSPC on write and create", fault: func(f *faultFS) { f.writeErr, f.createErr = syscall.ENOSPC, syscall.ENOSPC }},
+		{desc: "EIO on background fsync", fault: func(f *faultFS) { f.syncErr, f.createErr = syscall.EIO, syscall.ENOSPC }},
 	}
-	waitFor(t, "10 records dropped", func() bool { return l.Stats().DroppedWrite >= 10 })
-	if l.Health().OK {
-		t.Fatal("health ok on a failing disk")
-	}
-	ffs.set(func(f *faultFS) { f.writeErr, f.partial, f.syncErr, f.createErr, f.block = nil, false, nil, nil, nil })
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	mustVerify(t, dir)
-	recs := readAllSkippingDebris(t, dir)
-	var summary *Record
-	for _, r := range recs {
-		if r.Type == TypeAuditDropped {
-			summary = r
-		}
-	}
-	if summary == nil || summary.Detail["write_error"] != "10" {
-		t.Fatalf("summary %+v", summary)
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			dir := t.TempDir()
+			ffs := &faultFS{}
+			cfg := testConfig(t, dir)
+			cfg.Mode, cfg.FS, cfg.FsyncRecords = ModeBuffered, ffs, 4
+			l := openTestLog(t, cfg)
+			ffs.set(tc.fault)
+			for i := range 10 {
+				if err := l.Record(statementEvent(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitFor(t, "10 records dropped", func() bool { return l.Stats().DroppedWrite >= 10 })
+			if l.Health().OK {
+				t.Fatal("health ok on a failing disk")
+			}
+			ffs.set(func(f *faultFS) { f.writeErr, f.partial, f.syncErr, f.createErr, f.block = nil, false, nil, nil, nil })
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			mustVerify(t, dir)
+			var summary *Record
+			for _, r := range readAllSkippingDebris(t, dir) {
+				if r.Type == TypeAuditDropped {
+					summary = r
+				}
+			}
+			if summary == nil || summary.Detail["write_error"] != strconv.FormatUint(l.Stats().DroppedWrite, 10) {
+				t.Fatalf("summary %+v, stats %+v", summary, l.Stats())
+			}
+		})
 	}
 }
 

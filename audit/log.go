@@ -142,6 +142,8 @@ func Open(cfg Config, logger *zap.Logger) (*Log, error) {
 		return nil, err
 	}
 	w.applyRetention(cfg.Now())
+	l.logger.Info("audit log open", zap.String("dir", cfg.Dir), zap.String("file", w.name),
+		zap.Uint64("seq", w.state.seq), zap.String("mode", string(cfg.Mode)))
 	go w.run()
 	if cfg.Syslog != nil {
 		if l.syslog, err = StartSyslog(cfg.Dir, *cfg.Syslog, logger); err != nil {

@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -32,9 +30,13 @@ func (l *Log) registerMetrics(reg prometheus.Registerer) error {
 			return 0
 		}),
 	}
-	var errs []error
-	for _, c := range collectors {
-		errs = append(errs, reg.Register(c))
+	for i, c := range collectors {
+		if err := reg.Register(c); err != nil {
+			for _, done := range collectors[:i] {
+				reg.Unregister(done)
+			}
+			return err
+		}
 	}
-	return errors.Join(errs...)
+	return nil
 }

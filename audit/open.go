@@ -128,7 +128,13 @@ func (w *writer) openDir() error {
 		rec := &Event{Type: TypeAuditRecover, Time: now, Reason: "incomplete tail after unclean shutdown",
 			Detail: map[string]string{"file": d.File, "valid_bytes": strconv.FormatInt(d.ValidBytes, 10),
 				"discarded_bytes": strconv.FormatInt(d.Bytes, 10), "cause": d.Cause}}
-		return w.startFile(fileName(now, newest.index+1), newest.index+1, now,
+		next := fileName(now, newest.index+1)
+		if cp := tail.last; cp != nil && cp.Checkpoint != nil && cp.Checkpoint.Reason == ReasonRotate && tail.validEnd > 0 {
+			if nf, ok := parseFileName(cp.Checkpoint.NextFile); ok && nf.index == newest.index+1 {
+				next = nf.name // keep the name the rotate checkpoint promised
+			}
+		}
+		return w.startFile(next, newest.index+1, now,
 			Checkpoint{Reason: ReasonRestart, Anchor: true, PrevFile: newest.name, Discard: d}, start, rec)
 	case tail.last.Checkpoint != nil && tail.last.Checkpoint.Reason == ReasonRotate:
 		next := tail.last.Checkpoint.NextFile

@@ -177,7 +177,10 @@ func (r *Reader) open(f logFile) error {
 // Next returns the next record that passes the filter and its line (without
 // the newline; valid until the next call). At the end of the log it returns
 // io.EOF, or in follow mode waits until a record arrives or ctx is done.
-// A line that is not a record yields a *LineError; call Next again to go on.
+// A line that is not a record, or the torn last line of a file that has a
+// successor, yields a *LineError; call Next again to go on. An incomplete
+// last line of the newest file is taken for a write in progress: it is not
+// returned until completed.
 func (r *Reader) Next(ctx context.Context) (*Record, []byte, error) {
 	for {
 		if r.f == nil {
@@ -243,11 +246,8 @@ func (r *Reader) Next(ctx context.Context) (*Record, []byte, error) {
 			continue
 		}
 		if !r.opts.Follow {
-			if len(r.partial) > 0 {
-				n := len(r.partial)
-				r.partial = r.partial[:0]
-				return nil, nil, &LineError{File: r.cur.name, Line: r.lineNo + 1, Err: fmt.Errorf("incomplete last line (%d bytes)", n)}
-			}
+			// An incomplete last line of the newest file may be a write in
+			// progress: keep it for a later call (or SetFollow) to complete.
 			return nil, nil, io.EOF
 		}
 		if err := r.wait(ctx); err != nil {

@@ -85,11 +85,9 @@ const macSuffixLen = 8 + 64 + 2
 
 var zeroMACHex = strings.Repeat("0", 64)
 
-// Errors from ParseRecord.
-var (
-	ErrNoNewline = errors.New("audit: line is not terminated by a newline")
-	ErrBadFrame  = errors.New(`audit: line does not end with ,"mac":"<64 hex>"}`)
-)
+// ErrBadFrame is returned by SplitLine and ParseRecord for a line that does
+// not end with the MAC member.
+var ErrBadFrame = errors.New(`audit: line does not end with ,"mac":"<64 hex>"}`)
 
 // SplitLine splits a record line (with or without its trailing newline) into
 // the MAC input prefix (everything before `,"mac":`) and the raw 32-byte MAC.

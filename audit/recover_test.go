@@ -107,6 +107,25 @@ func TestRestart(t *testing.T) {
 			wantShutdown: "unclean",
 		},
 		{
+			desc: "crash after the rotate checkpoint left a torn line",
+			crash: func(t *testing.T, live string) string {
+				dir := snapshot(t, live)
+				files := logFiles(t, dir)
+				l := openTestLog(t, Config{Dir: dir, Keys: testKeys(t), RotateBytes: 4096})
+				writeN(t, l, 100, 8)
+				l.Close()
+				after := logFiles(t, dir)
+				for _, f := range after[len(files):] {
+					os.Remove(f)
+				}
+				appendBytes(t, after[len(files)-1], `{"seq":`)
+				return dir
+			},
+			wantFiles:    2,
+			wantShutdown: "unclean",
+			wantNote:     "discarded (torn)",
+		},
+		{
 			desc: "a complete invalid line at the tail is declared but reported",
 			crash: func(t *testing.T, live string) string {
 				dir := snapshot(t, live)

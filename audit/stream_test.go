@@ -271,3 +271,32 @@ func TestReaderSkipsFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestReaderWaitsForIncompleteLine: a half-written last line is not an
+// error; the record is returned once the rest arrives.
+func TestReaderWaitsForIncompleteLine(t *testing.T) {
+	dir := t.TempDir()
+	l := openTestLog(t, testConfig(t, dir))
+	writeN(t, l, 1, 1)
+	l.Close()
+	w := goldenWriter()
+	w.frame(appendEventBody(nil, statementEvent(99), literalsDrop, nil))
+	half := len(w.buf) / 2
+	files := logFiles(t, dir)
+	appendBytes(t, files[0], string(w.buf[:half]))
+	r, err := NewReader(dir, ReadOptions{Filter: Filter{Type: TypeStatement}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if rec, _, err := r.Next(context.Background()); err != nil || rec.StatementID != 1 {
+		t.Fatalf("first: %v %v", rec, err)
+	}
+	if _, _, err := r.Next(context.Background()); err != io.EOF {
+		t.Fatalf("incomplete line: got %v, want io.EOF", err)
+	}
+	appendBytes(t, files[0], string(w.buf[half:]))
+	if rec, _, err := r.Next(context.Background()); err != nil || rec.StatementID != 99 {
+		t.Fatalf("completed line: %v %v", rec, err)
+	}
+}

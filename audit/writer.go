@@ -58,21 +58,29 @@ type writer struct {
 	state      chainState // after the last framed record
 	synced     chainState // after the last fsynced record
 	syncedSize int64
-	unsynced   int       // records written but not fsynced (buffered)
+	unsynced   int       // records written, not covered by any fsync yet
 	unsyncedAt time.Time // when the oldest of them was written
-	broken     *brokenFile
+
+	// Buffered mode fsyncs in the background (syncLoop) so the writer keeps
+	// framing and writing meanwhile; inflight is the fsync under way. The
+	// writer joins it before any other fsync, rotation, close or rewind.
+	syncReq  chan syncJob
+	syncRes  chan error
+	inflight *syncJob
+
+	broken *brokenFile // set while no file is usable; see recover
 
 	lastCheckpoint time.Time // when the last checkpoint was framed
 	checkpointDue  bool      // the next commit adds a time-based checkpoint
 
-	buf   []byte
-	lines []lineRef
-	batch []*pending
-	timer *time.Timer
+	buf   []byte      // lines of the current write, reused
+	lines []lineRef   // where each line of buf is, for subscribers
+	batch []*pending  // records of the current write, reused
+	timer *time.Timer // fsync, retry and checkpoint deadlines
 }
 
 func newWriter(l *Log, keys *Keys) *writer {
-	return &writer{
+	w := &writer{
 		l:     l,
 		cfg:   &l.cfg,
 		fs:    l.cfg.FS,
@@ -81,6 +89,60 @@ func newWriter(l *Log, keys *Keys) *writer {
 		buf:   make([]byte, 0, 64<<10),
 		timer: newStoppedTimer(),
 	}
+	if l.cfg.Mode == ModeBuffered {
+		w.syncReq, w.syncRes = make(chan syncJob, 1), make(chan error, 1)
+	}
+	return w
+}
+
+// syncJob is one background fsync and the durable mark it establishes.
+type syncJob struct {
+	file    File
+	state   chainState
+	size    int64
+	records int
+}
+
+// syncLoop runs the background fsyncs of buffered mode.
+func (w *writer) syncLoop() {
+	for job := range w.syncReq {
+		w.syncRes <- job.file.Sync()
+	}
+}
+
+// startBackgroundSync hands the records written so far to syncLoop.
+func (w *writer) startBackgroundSync() {
+	job := syncJob{file: w.file, state: w.state, size: w.size, records: w.unsynced}
+	w.inflight, w.unsynced = &job, 0
+	w.syncReq <- job
+}
+
+// finishSync applies the result of the in-flight fsync, waiting for it if
+// block is set; without block it returns at once when it is still running.
+// On failure its records are in doubt again (counted in unsynced).
+func (w *writer) finishSync(block bool) error {
+	if w.inflight == nil {
+		return nil
+	}
+	var res error
+	if block {
+		res = <-w.syncRes
+	} else {
+		select {
+		case res = <-w.syncRes:
+		default:
+			return nil
+		}
+	}
+	job := w.inflight
+	w.inflight = nil
+	if res != nil {
+		w.unsynced += job.records
+		return fmt.Errorf("audit: fsync %s: %w", w.name, res)
+	}
+	w.l.stats.fsyncs.Add(1)
+	w.synced, w.syncedSize = job.state, job.size
+	return nil
 }
 
 func newStoppedTimer() *time.Timer {
@@ -95,6 +157,10 @@ const retryInterval = time.Second
 // run is the writer goroutine: batch, frame, write, fsync, acknowledge.
 func (w *writer) run() {
 	defer close(w.l.done)
+	if w.syncReq != nil {
+		go w.syncLoop()
+		defer close(w.syncReq)
+	}
 	for {
 		select {
 		case p := <-w.l.queue:
@@ -144,6 +210,9 @@ func (w *writer) armTimer() {
 	if w.unsynced > 0 {
 		earliest(w.cfg.FsyncInterval - time.Since(w.unsyncedAt))
 	}
+	if w.inflight != nil {
+		earliest(w.cfg.FsyncInterval)
+	}
 	if w.state.sinceCheckpoint > 0 && w.broken == nil {
 		earliest(w.cfg.CheckpointInterval - time.Since(w.lastCheckpoint))
 	}
@@ -163,9 +232,11 @@ func (w *writer) onTimer() {
 	case w.state.sinceCheckpoint > 0 && time.Since(w.lastCheckpoint) >= w.cfg.CheckpointInterval:
 		w.checkpointDue = true
 		w.commit(nil)
-	case w.unsynced > 0:
-		if err := w.syncFile(); err != nil {
+	case w.unsynced > 0 || w.inflight != nil:
+		if err := w.finishSync(true); err != nil {
 			w.fail(err, nil)
+		} else if w.unsynced > 0 {
+			w.startBackgroundSync()
 		}
 	}
 }
@@ -232,10 +303,11 @@ func (w *writer) commit(batch []*pending) {
 	dq := w.l.stats.pendingDropQueue.Swap(0)
 	dw := w.l.stats.pendingDropWrite.Swap(0)
 	if dq+dw > 0 {
-		w.frameOwn(&Event{Type: TypeAuditDropped, Time: now, Reason: "records were dropped (buffered mode)", Detail: map[string]string{
-			"queue_full":  strconv.FormatUint(dq, 10),
-			"write_error": strconv.FormatUint(dw, 10),
-		}})
+		w.frameOwn(&Event{Type: TypeAuditDropped, Time: now, Rows: int64(dq + dw),
+			Reason: fmt.Sprintf("%d records dropped (buffered mode): %d queue full, %d write errors", dq+dw, dq, dw), Detail: map[string]string{
+				"queue_full":  strconv.FormatUint(dq, 10),
+				"write_error": strconv.FormatUint(dw, 10),
+			}})
 	}
 	var err error
 	for _, p := range batch {
@@ -268,8 +340,14 @@ func (w *writer) commit(batch []*pending) {
 		if w.unsynced == n {
 			w.unsyncedAt = time.Now()
 		}
-		if w.cfg.Mode == ModeStrict || rotateTo != "" || w.unsynced >= w.cfg.FsyncRecords || time.Since(w.unsyncedAt) >= w.cfg.FsyncInterval {
+		switch {
+		case w.cfg.Mode == ModeStrict || rotateTo != "":
 			err = w.syncFile()
+		default:
+			err = w.finishSync(false)
+			if err == nil && w.inflight == nil && (w.unsynced >= w.cfg.FsyncRecords || time.Since(w.unsyncedAt) >= w.cfg.FsyncInterval) {
+				w.startBackgroundSync()
+			}
 		}
 	}
 	if err != nil {
@@ -309,8 +387,12 @@ func (w *writer) writeBuf() error {
 	return nil
 }
 
-// syncFile fsyncs the file and moves the durable mark.
+// syncFile fsyncs the file (after any background fsync) and moves the
+// durable mark.
 func (w *writer) syncFile() error {
+	if err := w.finishSync(true); err != nil {
+		return err
+	}
 	if err := w.file.Sync(); err != nil {
 		return fmt.Errorf("audit: fsync %s: %w", w.name, err)
 	}
@@ -326,6 +408,7 @@ func (w *writer) syncFile() error {
 // fsynced) are counted as dropped and summarized later.
 func (w *writer) fail(err error, batch []*pending) {
 	now := w.now()
+	w.finishSync(true) // its records are counted in unsynced if it failed too
 	w.l.setDegraded(now, err)
 	if w.cfg.Mode == ModeBuffered && w.unsynced > 0 {
 		w.l.stats.droppedWrite.Add(uint64(w.unsynced))
@@ -350,6 +433,13 @@ func (w *writer) failBatch(batch []*pending, err error) {
 }
 
 func (w *writer) closeFile() {
+	if w.inflight != nil {
+		// Never close under a running fsync; callers join first, this is a
+		// safety net whose failure the next write would surface anyway.
+		if err := w.finishSync(true); err != nil {
+			w.l.logger.Warn("audit: fsync before close", zap.Error(err))
+		}
+	}
 	if w.file != nil {
 		if err := w.file.Close(); err != nil {
 			w.l.logger.Warn("audit: close file", zap.String("file", w.name), zap.Error(err))

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dbfence/dbfence/rules/facts"
 )
@@ -19,7 +20,8 @@ type compiledPolicy struct {
 	roles       map[string]*compiledRole
 	classes     []ClassRule // patterns lower-cased
 	// userRoles memoises principal matching per user name.
-	userRoles sync.Map // string -> *compiledPrincipal (nil pointer: no match)
+	userRoles      sync.Map // string -> *compiledPrincipal (nil pointer: no match)
+	userRolesCount atomic.Int64
 	// columnClass memoises classification per column.
 	columnClass sync.Map // facts.Column -> columnClass
 }
@@ -56,6 +58,9 @@ type columnClass struct {
 	class, level string
 }
 
+// maxMemoUsers bounds the user-to-principal memo.
+const maxMemoUsers = 10000
+
 var unrestrictedRole = &compiledRole{name: Unrestricted, unrestricted: true}
 
 // compilePolicy validates p and builds its maskers. A nil policy makes every
@@ -90,6 +95,10 @@ func compilePolicy(p *Policy, masks MaskerFactory) (*compiledPolicy, error) {
 			ca, err := compileAction(a, masks)
 			if err != nil {
 				return nil, p.errorAt("roles."+name+".classes."+key, err.Error())
+			}
+			if level, ok := strings.CutPrefix(key, "level:"); ok {
+				cr.levels[normalizeLevel(level)] = ca
+				continue
 			}
 			cr.classes[key] = ca
 		}
@@ -173,7 +182,11 @@ func (cp *compiledPolicy) principalFor(user string) *compiledPrincipal {
 			break
 		}
 	}
-	cp.userRoles.Store(user, found)
+	// Memoise only a bounded number of names: user names come from
+	// authenticated sessions, but a bound keeps a flood from growing memory.
+	if cp.userRolesCount.Add(1) <= maxMemoUsers {
+		cp.userRoles.Store(user, found)
+	}
 	return found
 }
 

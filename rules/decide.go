@@ -152,6 +152,9 @@ func (cp *compiledPolicy) checkStatement(d *decision, f *facts.Statement) {
 	if f.Show != "" && !harmlessShows[f.Show] && !(!role.hasColumnRules() && (f.Show == "warnings" || f.Show == "errors")) {
 		d.refuse(Deny, fault.StatementDenied, "show_forbidden", "SHOW %s is not allowed for restricted roles", strings.ToUpper(strings.ReplaceAll(f.Show, "_", " ")))
 	}
+	if f.SetsGlobal {
+		d.refuse(Deny, fault.StatementDenied, "set_global", "setting GLOBAL system variables is not allowed for restricted roles")
+	}
 	if f.ExplainAnalyze {
 		d.refuse(Deny, fault.StatementDenied, "explain_analyze", "EXPLAIN ANALYZE runs the statement and reports row counts")
 	}

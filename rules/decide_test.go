@@ -5,8 +5,10 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dbfence/dbfence/fault"
 	"github.com/dbfence/dbfence/rules/catalog"
@@ -268,5 +270,61 @@ func TestCheck(t *testing.T) {
 	bad := strings.Replace(string(data), "row_cap: 100", "row_cap: 100\n      rowcap: 1", 1)
 	if err := Check(&b, []byte(bad), "policy.yaml", testMasks); err == nil || !strings.HasPrefix(b.String(), "policy.yaml:") {
 		t.Errorf("Check = %v: %s", err, b.String())
+	}
+}
+
+func TestKeepCatalogFreshRefreshesWhenStale(t *testing.T) {
+	e, err := NewEngine(loadTestPolicy(t), catalog.New(catalog.Options{}, nil), testMasks, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := make(chan struct{}, 1)
+	e.SetCatalogLoader(func(context.Context) (*catalog.Catalog, error) {
+		select {
+		case loaded <- struct{}{}:
+		default:
+		}
+		return govCatalog(), nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go e.KeepCatalogFresh(ctx, time.Hour)
+	e.MarkCatalogStale()
+	select {
+	case <-loaded:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a stale catalog was not refreshed")
+	}
+}
+
+// TestConcurrentChecksAndReloads runs sessions in parallel with policy
+// reloads and catalog refreshes (meaningful under -race).
+func TestConcurrentChecksAndReloads(t *testing.T) {
+	e := newTestEngine(t)
+	e.SetCatalogLoader(func(context.Context) (*catalog.Catalog, error) { return govCatalog(), nil })
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			defer func() { done <- struct{}{} }()
+			sess := mariaSession([]string{"clerk", "officer", "analyst", "dba"}[g])
+			for i := 0; i < 200; i++ {
+				v := e.CheckMySQL(sess, "SELECT name, id_card FROM person WHERE id = "+strconv.Itoa(i))
+				if sess.User == "clerk" && (v.Refusal != nil || v.Statements[0].Columns[1].Masker == nil) {
+					t.Errorf("clerk lost masking under concurrency: %v", v.Refusal)
+					return
+				}
+			}
+		}(g)
+	}
+	for i := 0; i < 20; i++ {
+		if err := e.Reload(loadTestPolicy(t)); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.RefreshCatalog(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for g := 0; g < 4; g++ {
+		<-done
 	}
 }

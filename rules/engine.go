@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -136,9 +138,10 @@ func (e *Engine) Admit(user string, addr netip.Addr) *fault.Error {
 }
 
 // CheckMySQL decides on one COM_QUERY or COM_STMT_PREPARE text of a MySQL
-// session. It never returns nil. The Verdict's Statements slice and the
-// ColumnPlans in it may be shared with other callers: treat them as
-// read-only. sess is read, never modified.
+// session. It never returns nil and never panics on any input. The
+// Verdict's Statements slice, the ColumnPlans in it and Refusal may be
+// shared with other callers (decision cache): treat them as read-only.
+// sess is read, never modified; it is safe to call from many sessions at once.
 func (e *Engine) CheckMySQL(sess *Session, text string) *Verdict {
 	st := e.state.Load()
 	if sess.SQLMode&ModeUnanalysable != 0 {
@@ -198,7 +201,7 @@ func (e *Engine) decide(st *engineState, role *compiledRole, db string, mode mys
 			entry.cacheable = false
 		}
 		sv := st.policy.decide(role, f, st.analyzer.Catalog())
-		sv.Normalized = mysqlsql.Normalized(stmt.Text(), mode)
+		sv.Normalized = mysqlsql.Normalized(strings.TrimRight(stmt.Text(), "; \t\r\n"), mode)
 		entry.statements[i] = sv
 		if f.ChangesReading && i < len(stmts)-1 && entry.refusal == nil {
 			entry.refusal = fault.New(fault.StatementDenied,
@@ -232,5 +235,28 @@ func (e *Engine) logDecision(role *compiledRole, sv *StatementVerdict, f *facts.
 	if ce := e.log.Check(zap.DebugLevel, "rules decision"); ce != nil {
 		ce.Write(zap.String("role", role.name), zap.String("kind", f.Kind), zap.Stringer("outcome", sv.Outcome),
 			zap.String("rule", sv.Rule), zap.String("reason", sv.Reason), zap.String("policy_version", sv.PolicyVersion))
+	}
+}
+
+// KeepCatalogFresh refreshes the catalog every interval, and within a
+// second of MarkCatalogStale, until ctx ends. Refresh errors go to the log;
+// the previous snapshot stays in use. Run it in its own goroutine.
+func (e *Engine) KeepCatalogFresh(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if !e.CatalogStale() && now.Sub(last) < interval {
+				continue
+			}
+			last = now
+			if err := e.RefreshCatalog(ctx); err != nil {
+				e.log.Warn("catalog refresh failed; keeping the previous snapshot", zap.Error(err))
+			}
+		}
 	}
 }

@@ -66,7 +66,8 @@ type Role struct {
 	// statement reading classified data with neither WHERE nor LIMIT ≤ cap
 	// needs an approval.
 	RowCap int64 `yaml:"row_cap"`
-	// Classes gives the treatment per data class.
+	// Classes gives the treatment per data class; a key "level:N" gives the
+	// treatment per level instead (the same as Levels["N"]).
 	Classes map[string]ColumnAction `yaml:"classes"`
 	// Levels gives the treatment per level, for classified columns whose class
 	// has no entry in Classes. Keys are levels ("4", "core").

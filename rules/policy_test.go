@@ -78,6 +78,7 @@ func TestPolicyErrors(t *testing.T) {
 		{desc: "unknown statement kind", yaml: "policy:\n  version: v\n  default_role: r\n  roles:\n    r:\n      statements: [select, selcet]\n", wantLine: 6, wantText: `unknown statement kind "selcet"`},
 		{desc: "bad table pattern", yaml: "policy:\n  version: v\n  default_role: r\n  roles:\n    r:\n      tables: {allow: [gov]}\n", wantLine: 6, wantText: "db.table"},
 		{desc: "redefined unrestricted", yaml: "policy:\n  version: v\n  default_role: r\n  roles:\n    r: {}\n    unrestricted: {}\n", wantLine: 6, wantText: "built in"},
+		{desc: "bad level key in classes", yaml: "policy:\n  version: v\n  default_role: r\n  roles:\n    r:\n      classes:\n        \"level:9\": {action: deny}\n", wantLine: 7, wantText: `level "9"`},
 		{desc: "wrong type", yaml: "policy:\n  version: v\n  default_role: r\n  roles:\n    r:\n      row_cap: [1]\n", wantLine: 6, wantText: "expected a single value"},
 		{desc: "no policy key", yaml: "listen: x\n", wantText: "no policy"},
 	}
@@ -135,5 +136,29 @@ func TestNewEngineRejectsUnknownMasker(t *testing.T) {
 	}
 	if _, err := NewEngine(p, nil, nil, nil); err == nil {
 		t.Error("a policy with masks needs a masker factory")
+	}
+}
+
+func TestLevelKeyInClasses(t *testing.T) {
+	p, err := PolicyFromConfig([]byte(`policy:
+  version: v
+  classification:
+    - {column: gov.person.id_card, class: id_card, level: core}
+  default_role: r
+  roles:
+    r:
+      classes:
+        "level:core": {action: deny}
+`), "f.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(p, govCatalog(), testMasks, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := e.CheckMySQL(mariaSession("anyone"), "SELECT id_card FROM person WHERE id = 1")
+	if v.Refusal == nil || v.Statements[0].Rule != "column_denied" {
+		t.Errorf("a level:core deny did not apply: %+v", v.Statements[0])
 	}
 }

@@ -14,6 +14,7 @@ import (
 // Protocol names the client protocol of a session.
 type Protocol string
 
+// The client protocols.
 const (
 	ProtocolMySQL    Protocol = "mysql"
 	ProtocolPostgres Protocol = "postgres"
@@ -45,6 +46,7 @@ type Session struct {
 // SQLMode is the subset of MySQL sql_mode that changes how SQL text is lexed.
 type SQLMode uint8
 
+// The lexing flags of sql_mode (ParseSQLMode reads them from @@sql_mode).
 const (
 	ModeANSIQuotes SQLMode = 1 << iota
 	ModeNoBackslashEscapes
@@ -65,6 +67,7 @@ const (
 	NeedsApproval
 )
 
+// String is the outcome's name in logs and audit records.
 func (o Outcome) String() string {
 	switch o {
 	case Allow:
@@ -85,6 +88,8 @@ type Verdict struct {
 	Forward string
 	// Statements has one entry per statement of the text, in order; each
 	// result set the server returns belongs to the statement at its index.
+	// The slice and its plans may be shared with other verdicts (decision
+	// cache): read-only.
 	Statements []StatementVerdict
 	// Refusal is set when the text must not be forwarded at all (any statement
 	// denied, or the text could not be read). Engines send it to the client.
@@ -130,10 +135,15 @@ type ColumnPlan struct {
 	Masker Masker
 	// Class and Level are the classification the column carries, if any.
 	Class string
-	Level string
+	Level string // "1".."4", "important" or "core"; the highest of the column's sources
 	// OrgDatabase, OrgTable and OrgColumn are the base column the analyser
 	// predicts the server will report as the column's origin; empty when the
 	// column is computed. Engines compare them with the result metadata.
+	// MariaDB reports the nearest named relation: the base table (by its
+	// real name), or the view, derived table or CTE the outer query reads (by
+	// its alias, with its column name). Each field is empty when not
+	// predicted (OrgDatabase for derived tables and CTEs; all three for set
+	// operations): compare only the fields that are set.
 	OrgDatabase, OrgTable, OrgColumn string
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -483,5 +484,13 @@ func cmdKeygen(args []string, stdout, stderr io.Writer) int {
 	for _, p := range written {
 		fmt.Fprintln(stdout, "wrote", p)
 	}
+	abs, err := filepath.Abs(*out)
+	if err != nil {
+		abs = *out
+	}
+	fmt.Fprintf(stdout, "\n# audit configuration (the writer needs the first three; give auditors only %s):\n"+
+		"hmac_key_file: %s\nsm4_key_file: %s\nsm2_private_key_file: %s\n",
+		audit.SM2PublicKeyFileName, filepath.Join(abs, audit.HMACKeyFileName), filepath.Join(abs, audit.SM4KeyFileName),
+		filepath.Join(abs, audit.SM2PrivateKeyFileName))
 	return exitOK
 }

@@ -72,7 +72,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 func TestKeygen(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "keys")
 	code, out, errs := runCmd(t, "keygen", "--out", dir)
-	if code != 0 || strings.Count(out, "wrote") != 4 {
+	if code != 0 || strings.Count(out, "wrote") != 4 || !strings.Contains(out, "hmac_key_file: ") {
 		t.Fatalf("exit %d out %q err %q", code, out, errs)
 	}
 	for _, name := range []string{audit.HMACKeyFileName, audit.SM4KeyFileName, audit.SM2PrivateKeyFileName, audit.SM2PublicKeyFileName} {

@@ -57,7 +57,7 @@ func Describe(w io.Writer, s *Statement, indent string) {
 	}{
 		{s.Dynamic, "dynamic"}, {s.HasWhere, "where"}, {s.Aggregates, "aggregates"}, {s.Windows, "windows"},
 		{s.SetOps, "set_ops"}, {s.Subqueries, "subqueries"}, {s.CTEs, "ctes"}, {s.DerivedTables, "derived_tables"},
-		{s.ChangesSession, "changes_session"}, {s.ChangesReading, "changes_reading"}, {s.LiteralDependent, "literal_dependent"},
+		{s.ChangesSession, "changes_session"}, {s.SetsGlobal, "sets_global"}, {s.ChangesReading, "changes_reading"}, {s.LiteralDependent, "literal_dependent"},
 		{s.ExplainAnalyze, "explain_analyze"},
 	} {
 		if f.on {

@@ -9,6 +9,7 @@ import (
 // Column names one base table column. Names are as the catalog spells them
 // (the analyser resolves case and the current database).
 type Column struct {
+	// Database, Table and Column are the catalog's spelling of the names.
 	Database, Table, Column string
 }
 
@@ -17,6 +18,7 @@ func (c Column) String() string { return c.Database + "." + c.Table + "." + c.Co
 
 // Object names a table, view or schema-level object a statement touches.
 type Object struct {
+	// Database and Name are the catalog's spelling (lower case for system schemas).
 	Database, Name string
 	// View is true when Name is a view (its base tables are listed as well).
 	View bool
@@ -27,6 +29,7 @@ func (o Object) String() string { return o.Database + "." + o.Name }
 
 // Source is one base column that contributes to a value.
 type Source struct {
+	// Column is the base column.
 	Column Column
 	// Direct is true when the value is the column's value unchanged (through
 	// aliases, views, CTEs and derived tables only); false when it passes
@@ -56,11 +59,12 @@ type Output struct {
 	// Lineage is where the column's values come from.
 	Lineage Lineage
 	// OrgDatabase, OrgTable and OrgColumn predict the origin the server
-	// reports in the result metadata: the base table and column for a column
-	// read from a table; the view, derived table or CTE name and its column
-	// name for one read through those (MariaDB reports the nearest named
-	// relation); empty for computed columns. OrgDatabase is empty when the
-	// server's choice is not predicted (derived tables and CTEs).
+	// reports in the result metadata: the base table (real name) and column
+	// for a column read from a table; the view, derived table or CTE (by
+	// alias) and its column name for one read through those (MariaDB reports
+	// the nearest named relation); empty for computed columns. A field is
+	// empty when not predicted: OrgDatabase for derived tables and CTEs, all
+	// three for set operations.
 	OrgDatabase, OrgTable, OrgColumn string
 }
 
@@ -82,7 +86,9 @@ const (
 
 // Shaping is one column used to choose, order or group rows.
 type Shaping struct {
-	Column   Column
+	// Column is the base column used.
+	Column Column
+	// Position is where it is used.
 	Position Position
 	// ExactLookup is true for `col = literal` and `col IN (literals)` with the
 	// column read directly: a clerk looking one record up.
@@ -102,6 +108,7 @@ const (
 
 // Flow is data that leaves through something other than the result set.
 type Flow struct {
+	// Target is the kind of destination.
 	Target FlowTarget
 	// Name is the variable, setting, file or table written.
 	Name string
@@ -139,7 +146,8 @@ type Statement struct {
 	// HasWhere and HasLimit tell whether the outermost query has a WHERE clause
 	// and a LIMIT; Limit is the LIMIT row count, or -1 when not a literal.
 	HasWhere, HasLimit bool
-	Limit              int64
+	// Limit is the row count of the LIMIT, or -1.
+	Limit int64
 	// Aggregates, Windows, SetOps, Subqueries, CTEs and DerivedTables tell
 	// which constructs appear (anywhere in the statement).
 	Aggregates, Windows, SetOps, Subqueries, CTEs, DerivedTables bool
@@ -162,6 +170,10 @@ type Statement struct {
 	// ChangesSession is true when the statement may change session state the
 	// rules depend on (sql_mode, character set, current database, user, role).
 	ChangesSession bool
+	// SetsGlobal is true when the statement assigns a GLOBAL system
+	// variable, which affects every session (and, with general_log_file and
+	// the like, can write server files).
+	SetsGlobal bool
 	// ChangesReading is true when it may change how later text is read
 	// (sql_mode or character set), so nothing may follow it in the same text.
 	ChangesReading bool
@@ -278,9 +290,40 @@ func addSource(list []Source, s Source) []Source {
 	return append(list, s)
 }
 
+// CompareColumns orders columns by database, table and column name.
+func CompareColumns(a, b Column) int {
+	if c := strings.Compare(a.Database, b.Database); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Table, b.Table); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Column, b.Column)
+}
+
+// CompareObjects orders objects by database and name.
+func CompareObjects(a, b Object) int {
+	if c := strings.Compare(a.Database, b.Database); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	switch {
+	case a.View == b.View:
+		return 0
+	case a.View:
+		return 1
+	}
+	return -1
+}
+
 func sortSources(list []Source) {
+	if len(list) < 2 {
+		return
+	}
 	slices.SortFunc(list, func(a, b Source) int {
-		if c := strings.Compare(a.Column.String(), b.Column.String()); c != 0 {
+		if c := CompareColumns(a.Column, b.Column); c != 0 {
 			return c
 		}
 		if a.Direct == b.Direct {

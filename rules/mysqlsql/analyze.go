@@ -111,6 +111,7 @@ func markLiteralDependence(stmt ast.StmtNode, st *facts.Statement) {
 
 type literalDependence struct{ st *facts.Statement }
 
+// Enter implements ast.Visitor; it stops descending once dependence is found.
 func (v *literalDependence) Enter(n ast.Node) (ast.Node, bool) {
 	switch x := n.(type) {
 	case *ast.Limit:
@@ -126,4 +127,5 @@ func (v *literalDependence) Enter(n ast.Node) (ast.Node, bool) {
 	return n, v.st.LiteralDependent
 }
 
+// Leave implements ast.Visitor.
 func (v *literalDependence) Leave(n ast.Node) (ast.Node, bool) { return n, true }

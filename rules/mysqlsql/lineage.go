@@ -36,6 +36,17 @@ type relation struct {
 	// unknown: columns not known and treated as sensitive (why says why).
 	unknown bool
 	why     string
+	// shared: cols belongs to the catalog snapshot; clone before changing it.
+	shared bool
+	// view: the relation is a view.
+	view bool
+}
+
+// ownColumns makes rel's columns safe to modify.
+func (rel *relation) ownColumns() {
+	if rel.shared {
+		rel.cols, rel.shared = slices.Clone(rel.cols), false
+	}
 }
 
 // cteDef is a common table expression visible in a scope.
@@ -98,7 +109,7 @@ func (a *Analyzer) analyzeFull(stmt ast.StmtNode, db string, st *facts.Statement
 func (w *walker) finish() {
 	st := w.st
 	sortObjects := func(list []facts.Object) []facts.Object {
-		slices.SortFunc(list, func(a, b facts.Object) int { return strings.Compare(a.String(), b.String()) })
+		slices.SortFunc(list, facts.CompareObjects)
 		return slices.Compact(list)
 	}
 	st.Reads = sortObjects(st.Reads)
@@ -109,7 +120,7 @@ func (w *walker) finish() {
 		*l = slices.Compact(*l)
 	}
 	slices.SortStableFunc(st.Shaping, func(a, b facts.Shaping) int {
-		if c := strings.Compare(a.Column.String(), b.Column.String()); c != 0 {
+		if c := facts.CompareColumns(a.Column, b.Column); c != 0 {
 			return c
 		}
 		if c := strings.Compare(string(a.Position), string(b.Position)); c != 0 {
@@ -444,8 +455,10 @@ func (w *walker) setOpr(so *ast.SetOprStmt, parent *scope, top bool) []facts.Out
 			}
 			if i == 0 {
 				outs = make([]facts.Output, len(armOuts))
+				// The origin the server reports for a set operation's
+				// columns depends on the arms' types: not predicted.
 				for k, o := range armOuts {
-					outs[k] = facts.Output{Name: o.Name, Lineage: o.Lineage, OrgColumn: o.OrgColumn}
+					outs[k] = facts.Output{Name: o.Name, Lineage: o.Lineage}
 				}
 				continue
 			}
@@ -606,11 +619,12 @@ func (w *walker) resolve(cn *ast.ColumnName, sc *scope) (*relColumn, facts.Linea
 				}
 			}
 		}
+		aliasHit := false
 		if s.aliases && cn.Table.L == "" {
 			for _, o := range s.outputs {
 				if strings.EqualFold(o.Name, cn.Name.O) {
 					lin = facts.Merge(lin, o.Lineage)
-					any = true
+					any, aliasHit = true, true
 				}
 			}
 		}
@@ -619,7 +633,7 @@ func (w *walker) resolve(cn *ast.ColumnName, sc *scope) (*relColumn, facts.Linea
 			return nil, facts.Merge(lin, facts.Unknown(unknown))
 		}
 		if any {
-			if len(found) == 1 && lin.IsEmpty() == found[0].lin.IsEmpty() {
+			if len(found) == 1 && !aliasHit {
 				return found[0], lin
 			}
 			return nil, lin
@@ -678,8 +692,11 @@ func (w *walker) tableRef(n ast.ResultSetNode, sc *scope) []*relation {
 			rel.name = x.AsName.O
 			if !rel.opaque && !rel.unknown {
 				rel.db = "" // an alias cannot be qualified by a database
+				// MariaDB reports the alias as org_table for views, derived
+				// tables and CTEs, and the real name for base tables.
 				for i := range rel.cols {
-					if rel.cols[i].orgTable != "" && rel.cols[i].orgDB == "" {
+					if rel.cols[i].orgTable != "" && (rel.cols[i].orgDB == "" || rel.view) {
+						rel.ownColumns()
 						rel.cols[i].orgTable = x.AsName.O
 					}
 				}
@@ -731,6 +748,7 @@ func (w *walker) mergeUsing(using []string, left, right []*relation, rightJoin b
 		for _, r := range rels {
 			for i := range r.cols {
 				if !r.cols[i].hidden && strings.EqualFold(r.cols[i].name, name) {
+					r.ownColumns()
 					r.cols[i].hidden = true
 					return &r.cols[i], true
 				}
@@ -815,7 +833,7 @@ func (w *walker) tableName(tn *ast.TableName, sc *scope) *relation {
 		return &relation{name: tn.Name.O, db: db, unknown: true, why: "table " + obj.String() + " not in catalog"}
 	}
 	st.Reads = append(st.Reads, facts.Object{Database: t.Database, Name: t.Name, View: t.View != nil})
-	rel := &relation{name: t.Name, db: t.Database}
+	rel := &relation{name: t.Name, db: t.Database, view: t.View != nil}
 	if t.View != nil {
 		info := w.viewInfo(t)
 		st.Reads = append(st.Reads, info.reads...)
@@ -832,7 +850,7 @@ func (w *walker) tableName(tn *ast.TableName, sc *scope) *relation {
 		}
 		return rel
 	}
-	rel.cols = slices.Clone(baseColumns(t))
+	rel.cols, rel.shared = baseColumns(t), true
 	return rel
 }
 

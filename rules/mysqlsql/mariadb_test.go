@@ -108,6 +108,11 @@ func TestResolveMatchesMariaDB(t *testing.T) {
 		{desc: "quotes in an executed comment", text: "SELECT 1 /*! '*/' */", want: "[*/] 1"},
 		{desc: "dash dash without space", text: "SELECT 1--1", want: "[1--1] 2"},
 		{desc: "line comment", text: "SELECT 1 -- +1\n", want: "[1] 1"},
+		{desc: "ordinary comments do not nest", text: "SELECT 1 /* a /* b */ + 1", want: "[1 /* a /* b */ + 1] 2"},
+		{desc: "hash comment", text: "SELECT 1 # + 1\n + 2", want: "[1 # + 1\n + 2] 3"},
+		{desc: "dash comment needs whitespace", text: "SELECT 2--1", want: "[2--1] 3"},
+		{desc: "dash comment with a tab", text: "SELECT 2 --\t+1\n", want: "[2] 2"},
+		{desc: "skipped comment ends at the first close, quotes or not", text: "SELECT 1 /*!99999 ' */ + 1", want: "[1  + 1] 2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {

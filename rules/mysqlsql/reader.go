@@ -79,7 +79,14 @@ func readError(format string, args ...any) *fault.Error {
 func Resolve(text string, mode Mode, server Server) (string, error) {
 	var out []byte // nil until the first change
 	flushed := 0   // text[:flushed] has been copied to out
+	var joinErr error
 	replace := func(from, to int, with string) {
+		// "--" followed by a comment is two minus signs to the server; a
+		// space in the comment's place would make the server read "-- " as
+		// a line comment. Refuse instead.
+		if followsDashDash(out, text[flushed:from]) {
+			joinErr = readError("a comment directly after \"--\"")
+		}
 		if out == nil {
 			out = make([]byte, 0, len(text))
 		}
@@ -147,10 +154,29 @@ func Resolve(text string, mode Mode, server Server) (string, error) {
 	if inExec {
 		return "", readError("unterminated executable comment")
 	}
+	if joinErr != nil {
+		return "", joinErr
+	}
 	if out == nil {
 		return text, nil
 	}
 	return string(append(out, text[flushed:]...)), nil
+}
+
+// followsDashDash reports whether the output so far (out, then pending)
+// ends with "--".
+func followsDashDash(out []byte, pending string) bool {
+	var last2 [2]byte
+	n := 0
+	for i := len(pending) - 1; i >= 0 && n < 2; i-- {
+		last2[1-n] = pending[i]
+		n++
+	}
+	for i := len(out) - 1; i >= 0 && n < 2; i-- {
+		last2[1-n] = out[i]
+		n++
+	}
+	return n == 2 && last2[0] == '-' && last2[1] == '-'
 }
 
 // isDashComment reports whether "--" at i starts a line comment: the server

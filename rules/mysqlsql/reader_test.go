@@ -65,6 +65,9 @@ func TestResolve(t *testing.T) {
 		{desc: "unterminated string is refused", text: "SELECT 'x", server: maria1011, refuse: true},
 		{desc: "unterminated quoted name is refused", text: "SELECT `x", server: maria1011, refuse: true},
 		{desc: "NUL byte is refused", text: "SELECT 1\x00, id_card FROM person", server: maria1011, refuse: true},
+		{desc: "comment right after -- is refused (a space would make a line comment)", text: "SELECT 1--#\n2", server: maria1011, refuse: true},
+		{desc: "block comment right after -- is refused", text: "SELECT 1--/* x */2", server: maria1011, refuse: true},
+		{desc: "executable comment ending right after -- is refused", text: "SELECT /*!1--*/2", server: maria1011, refuse: true},
 		{desc: "close marker inside executed comment closes it once", text: "SELECT 1 /*!+1*/*/", server: maria1011, want: "SELECT 1  +1 */"},
 	}
 	for _, tc := range tests {

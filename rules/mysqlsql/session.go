@@ -34,6 +34,9 @@ func sessionEffects(stmt ast.StmtNode, st *facts.Statement) (newDB string) {
 				st.ChangesSession, st.ChangesReading = true, true
 			case v.IsSystem:
 				st.ChangesSession = true
+				if v.IsGlobal {
+					st.SetsGlobal = true
+				}
 				if readingVariables[name] || strings.HasPrefix(name, "character_set_") || strings.HasPrefix(name, "collation_") {
 					st.ChangesReading = true
 				}

@@ -704,3 +704,12 @@ SELECT id FROM person p WHERE EXISTS (SELECT 1 FROM dept d WHERE d.id = p.dept A
 SELECT (SELECT dname FROM dept WHERE id = p.dept) FROM person p WHERE p.id = 7
 
 SELECT (SELECT name) FROM person WHERE id = 7
+
+# server settings
+SET GLOBAL general_log_file = '/var/www/x.php'
+
+SET @@global.general_log = 1
+
+SET SESSION character_set_results = 'latin1'; SELECT 1
+
+SET TRANSACTION ISOLATION LEVEL READ COMMITTED
