@@ -31,7 +31,7 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	parts := &runtimeParts{gate: eng, auditor: proxy.NopAuditor{}, onSchemaChange: eng.MarkCatalogStale}
+	parts := &runtimeParts{gate: eng, auditor: proxy.NopAuditor{}, onSchemaChange: eng.MarkCatalogStale, maskType: mysqlMaskTyped}
 	if dsn, err := metadataDSN(cfg); err != nil {
 		return nil, err
 	} else if dsn != "" {
@@ -100,10 +100,5 @@ func loadPolicy(cfg *config.Config) (*rules.Policy, error) {
 	if cfg.Policy.Kind == 0 {
 		return nil, nil
 	}
-	return nil, errors.New("policy: loading is not wired yet")
-}
-
-// maskerFactory builds the maskers the policy names.
-func maskerFactory(algorithm string, params map[string]string) (rules.Masker, error) {
-	return nil, fmt.Errorf("masking algorithm %q: the masking library is not wired yet", algorithm)
+	return rules.LoadPolicy(&cfg.Policy, cfg.Path)
 }
