@@ -76,7 +76,7 @@ Flags:
 		"  mysql -h127.0.0.1 -P%s -uclerk -pclerk-pass gov       (masked personal data, at most 100 rows)\n"+
 		"  mysql -h127.0.0.1 -P%s -uanalyst -panalyst-pass gov   (no personal columns)\n"+
 		"  curl http://%s/metrics\nPress Ctrl-C to stop.\n\n", port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), cfg.Listen.Admin)
-	if err := serve(ctx, cfg, log, 10*time.Second); err != nil {
+	if err := serve(ctx, cfg, log, 10*time.Second, nil); err != nil {
 		log.Error("dbfence stopped", zap.Error(err))
 		return 1
 	}
