@@ -20,7 +20,7 @@ import (
 
 // citizen is the ground truth of one person, read directly from MariaDB.
 type citizen struct {
-	id                                       int
+	id                                     int
 	name, idCard, phone, address, bankCard string
 }
 
