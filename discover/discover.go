@@ -256,16 +256,22 @@ func sampleTable(ctx context.Context, db *sql.DB, d dialect, table []column, opt
 			}
 			tallies[i].sampled++
 			classes = masking.AppendDetected(classes[:0], v)
+			counted := masking.Class("")
 			for _, c := range classes {
-				tallies[i].hits[c]++
+				// Count per policy class, once per value: a column mixing
+				// mobiles and landlines is one phone column.
+				if pc := c.PolicyClass(); pc != counted {
+					tallies[i].hits[pc]++
+					counted = pc
+				}
 			}
 			if len(classes) == 0 {
 				spans = masking.FindAll(v, spans[:0])
 				seen := masking.Class("")
 				for _, s := range spans {
-					if s.Class != seen { // count a value once per class
-						tallies[i].contains[s.Class]++
-						seen = s.Class
+					if pc := s.Class.PolicyClass(); pc != seen { // once per value and class
+						tallies[i].contains[pc]++
+						seen = pc
 					}
 				}
 			}
@@ -284,8 +290,8 @@ func sampleTable(ctx context.Context, db *sql.DB, d dialect, table []column, opt
 // classPriority breaks ties between classes with equal hits: the more
 // specific (check-digit validated) class first.
 var classPriority = []masking.Class{
-	masking.ClassIDCard, masking.ClassUSCC, masking.ClassBankCard, masking.ClassMobile, masking.ClassLandline,
-	masking.ClassEmail, masking.ClassPassport, masking.ClassHKMacaoPermit, masking.ClassLicensePlate,
+	masking.ClassIDCard, masking.ClassUSCC, masking.ClassBankCard, masking.ClassPhone,
+	masking.ClassEmail, masking.ClassPassport, masking.ClassLicensePlate,
 	masking.ClassAddress, masking.ClassName, masking.ClassDate,
 }
 

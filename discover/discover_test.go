@@ -78,7 +78,7 @@ func TestPropose(t *testing.T) {
 		accepted  bool
 	}{
 		{desc: "all valid", column: "id_card", sampled: 10, hits: map[masking.Class]int{masking.ClassIDCard: 10, masking.ClassBankCard: 1}, wantClass: masking.ClassIDCard, accepted: true},
-		{desc: "below threshold", column: "note", sampled: 10, hits: map[masking.Class]int{masking.ClassMobile: 3}, wantClass: masking.ClassMobile},
+		{desc: "below threshold", column: "note", sampled: 10, hits: map[masking.Class]int{masking.ClassPhone: 3}, wantClass: masking.ClassPhone},
 		{desc: "tie goes to the checked class", column: "x", sampled: 4, hits: map[masking.Class]int{masking.ClassBankCard: 4, masking.ClassIDCard: 4}, wantClass: masking.ClassIDCard, accepted: true},
 		{desc: "date named as birthday", column: "birth_date", sampled: 5, hits: map[masking.Class]int{masking.ClassDate: 5}, wantClass: masking.ClassBirthday, accepted: true},
 		{desc: "pinyin abbreviation csrq", column: "CSRQ", sampled: 5, hits: map[masking.Class]int{masking.ClassDate: 5}, wantClass: masking.ClassBirthday, accepted: true},
@@ -98,9 +98,9 @@ func TestPropose(t *testing.T) {
 func TestWriteClassificationIsValidYAML(t *testing.T) {
 	props := []Proposal{
 		{Column: "gov.person.id_card", Class: masking.ClassIDCard, Hits: 1000, Sampled: 1000, Accepted: true},
-		{Column: "gov.person.\"odd: name\"#x", Class: masking.ClassMobile, Hits: 9, Sampled: 10, Accepted: true},
+		{Column: "gov.person.\"odd: name\"#x", Class: masking.ClassPhone, Hits: 9, Sampled: 10, Accepted: true},
 		{Column: "gov.person.地址", Class: masking.ClassAddress, Hits: 10, Sampled: 10, Accepted: true},
-		{Column: "gov.person.note", Class: masking.ClassMobile, Hits: 2, Sampled: 10},
+		{Column: "gov.person.note", Class: masking.ClassPhone, Hits: 2, Sampled: 10},
 		{Column: "gov.locked", SkipReason: "Error 1142: SELECT command denied\nline 2"},
 	}
 	var buf bytes.Buffer
@@ -108,7 +108,7 @@ func TestWriteClassificationIsValidYAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := parseClassification(t, buf.Bytes())
-	want := map[string]string{"gov.person.id_card": "id_card/4", "gov.person.\"odd: name\"#x": "mobile/3", "gov.person.地址": "address/3"}
+	want := map[string]string{"gov.person.id_card": "id_card/4", "gov.person.\"odd: name\"#x": "phone/3", "gov.person.地址": "address/3"}
 	if len(got) != len(want) {
 		t.Fatalf("parsed %v from\n%s", got, buf.String())
 	}

@@ -10,11 +10,12 @@
 //	    level: 4
 //
 // Column names are database.table.column on MySQL and schema.table.column on
-// PostgreSQL. Levels follow masking.Class.Level: 4 for sensitive personal
-// information (GB/T 35273-2020 §3.2: id_card, bank_card, passport,
-// hk_macao_permit), 3 for other personal information (name, mobile,
-// landline, email, address, license_plate, birthday), 2 for organisation
-// codes (uscc).
+// PostgreSQL. Classes are the policy classes (masking.Class.PolicyClass:
+// mobiles and landlines are phone, HK/Macao permits passport), which are also
+// the masking algorithm names. Levels follow masking.Class.Level: 4 for
+// sensitive personal information (GB/T 35273-2020 §3.2: id_card, bank_card,
+// passport), 3 for other personal information (name, phone, email, address,
+// license_plate, birthday), 2 for organisation codes (uscc).
 //
 // Sampling reads the first Options.SampleRows rows of each table (LIMIT, no
 // ORDER BY): cheap on large tables, but not a random sample. Only columns of

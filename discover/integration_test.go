@@ -26,8 +26,8 @@ const (
 
 // row is one generated person; every personal field validates.
 type row struct {
-	name, idCard, mobile, bankCard, email, address, plate, uscc, note, birth, created string
-	phoneNumber                                                                       int64
+	name, idCard, mobile, contact, bankCard, email, address, plate, uscc, note, birth, created string
+	phoneNumber                                                                                int64
 }
 
 func generateRows(n int) []row {
@@ -53,6 +53,10 @@ func generateRows(n int) []row {
 			note:        "备注第" + strconv.Itoa(i) + "条",
 			birth:       birth.Format("2006-01-02"),
 			created:     time.Date(2024, 1, 1+i%28, 0, 0, 0, 0, time.UTC).Format("2006-01-02"),
+		}
+		rows[i].contact = rows[i].mobile // mixed mobiles and landlines: one phone column
+		if i%2 == 1 {
+			rows[i].contact = fmt.Sprintf("028-8%07d", i)
 		}
 		if i%10 == 0 {
 			rows[i].note = "联系电话 " + rows[i].mobile
@@ -93,8 +97,9 @@ func usccComplete(body string) string {
 var wantClasses = map[string]string{
 	"name":       "name/3",
 	"id_card":    "id_card/4",
-	"mobile":     "mobile/3",
-	"phone":      "mobile/3",
+	"mobile":     "phone/3",
+	"phone":      "phone/3",
+	"contact":    "phone/3",
 	"bank_card":  "bank_card/4",
 	"email":      "email/3",
 	"address":    "address/3",
@@ -128,18 +133,18 @@ func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
 const createPerson = `CREATE TABLE person (
   pk INT PRIMARY KEY, name VARCHAR(32), id_card CHAR(18), mobile VARCHAR(20), phone BIGINT,
   bank_card VARCHAR(24), email VARCHAR(64), address VARCHAR(128), plate VARCHAR(16), uscc CHAR(18),
-  note TEXT, birth_date DATE, created_at DATE, photo %s)`
+  note TEXT, birth_date DATE, created_at DATE, photo %s, contact VARCHAR(20))`
 
 func insertRows(t *testing.T, db *sql.DB, placeholder func(int) string) {
 	t.Helper()
 	var ph []string
-	for i := 1; i <= 14; i++ {
+	for i := 1; i <= 15; i++ {
 		ph = append(ph, placeholder(i))
 	}
 	insert := "INSERT INTO person VALUES (" + strings.Join(ph, ", ") + ")"
 	for i, r := range generateRows(sampleCount) {
 		mustExec(t, db, insert, i, r.name, r.idCard, r.mobile, r.phoneNumber, r.bankCard, r.email, r.address,
-			r.plate, r.uscc, r.note, r.birth, r.created, []byte{0xff, 0xd8})
+			r.plate, r.uscc, r.note, r.birth, r.created, []byte{0xff, 0xd8}, r.contact)
 	}
 }
 
@@ -160,7 +165,7 @@ func checkOutput(t *testing.T, out, progress *bytes.Buffer, prefix string) {
 	if !strings.Contains(out.String(), wantComment) {
 		t.Errorf("missing %q in\n%s", wantComment, out)
 	}
-	if !strings.Contains(out.String(), "#   "+prefix+"note: 30/300 sampled values contain a mobile (free text)") {
+	if !strings.Contains(out.String(), "#   "+prefix+"note: 30/300 sampled values contain a phone (free text)") {
 		t.Errorf("partial hits of note not reported:\n%s", out)
 	}
 	if !strings.Contains(progress.String(), "sampling") || !strings.Contains(progress.String(), "classified") {

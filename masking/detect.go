@@ -28,12 +28,27 @@ const (
 	// only when the column name says so.
 	ClassDate     Class = "date"
 	ClassBirthday Class = "birthday"
+	// ClassPhone is the policy-level class of mobile and landline numbers
+	// (policies classify columns as phone; Detect tells the two apart).
+	ClassPhone Class = "phone"
 )
+
+// PolicyClass is the class a policy's classification uses for c: mobile and
+// landline are phone, HK/Macao permits are passport; others are themselves.
+func (c Class) PolicyClass() Class {
+	switch c {
+	case ClassMobile, ClassLandline:
+		return ClassPhone
+	case ClassHKMacaoPermit:
+		return ClassPassport
+	}
+	return c
+}
 
 // Algorithm is the masking algorithm (a name for New) suited to the class.
 func (c Class) Algorithm() string {
 	switch c {
-	case ClassMobile, ClassLandline:
+	case ClassMobile, ClassLandline, ClassPhone:
 		return "phone"
 	case ClassHKMacaoPermit:
 		return "passport"

@@ -146,13 +146,16 @@ func TestDetect(t *testing.T) {
 
 func TestClassAlgorithmsAndLevels(t *testing.T) {
 	for _, c := range []Class{ClassIDCard, ClassBankCard, ClassUSCC, ClassMobile, ClassLandline, ClassEmail, ClassPassport,
-		ClassHKMacaoPermit, ClassLicensePlate, ClassName, ClassAddress, ClassDate, ClassBirthday} {
+		ClassHKMacaoPermit, ClassLicensePlate, ClassName, ClassAddress, ClassDate, ClassBirthday, ClassPhone} {
 		if !slices.Contains(Algorithms(), c.Algorithm()) {
 			t.Errorf("class %s maps to unknown algorithm %q", c, c.Algorithm())
 		}
 		if l := c.Level(); l < 1 || l > 4 {
 			t.Errorf("class %s level %d", c, l)
 		}
+	}
+	if ClassMobile.PolicyClass() != ClassPhone || ClassLandline.PolicyClass() != ClassPhone || ClassHKMacaoPermit.PolicyClass() != ClassPassport || ClassIDCard.PolicyClass() != ClassIDCard {
+		t.Errorf("policy classes wrong")
 	}
 	if ClassIDCard.Level() != 4 || ClassBankCard.Level() != 4 || ClassMobile.Level() != 3 {
 		t.Errorf("sensitive classes must be level 4, contacts level 3")
