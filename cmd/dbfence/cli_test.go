@@ -24,9 +24,9 @@ func TestCLI(t *testing.T) {
 	badMask := filepath.Join(dir, "badmask.yaml")
 	os.WriteFile(badMask, []byte("policy:\n  version: x\n  default_role: unrestricted\n  roles:\n    clerk:\n      classes:\n        id_card: {action: mask, algorithm: no_such_algorithm}\n"), 0o600)
 	tests := []struct {
-		desc       string
-		args       []string
-		code       int
+		desc        string
+		args        []string
+		code        int
 		out, errOut string
 	}{
 		{"no arguments prints usage", nil, 2, "", "Commands:"},
