@@ -1,0 +1,148 @@
+package audit
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+func TestWriteCloseVerify(t *testing.T) {
+	dir := t.TempDir()
+	l := openTestLog(t, testConfig(t, dir))
+	writeN(t, l, 0, 10)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep := mustVerify(t, dir)
+	// genesis anchor + audit_start + 10 + audit_stop + close checkpoint
+	if rep.Records != 14 || rep.FirstSeq != 1 || rep.LastSeq != 14 || !rep.Closed || rep.SignaturesValid != 2 {
+		t.Fatalf("report %+v", rep)
+	}
+	files := logFiles(t, dir)
+	fi, err := os.Stat(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("file mode %v, want 0600", fi.Mode().Perm())
+	}
+	data, _ := os.ReadFile(files[0])
+	if bytes.Contains(data, []byte("11010519491231002X")) {
+		t.Errorf("literal written in plaintext")
+	}
+	first, _, _ := strings.Cut(string(data[bytes.Index(data, []byte(`{"seq":3,`)):]), "\n")
+	rec, err := ParseRecord([]byte(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lits, err := OpenLiterals(testKeys(t).SM4, rec.LiteralsEnc)
+	if err != nil || len(lits) != 1 || lits[0] != "11010519491231002X" {
+		t.Fatalf("OpenLiterals = %q, %v", lits, err)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	cfg := testConfig(t, t.TempDir())
+	cfg.Registerer = reg
+	l := openTestLog(t, cfg)
+	writeN(t, l, 0, 3)
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		m := mf.GetMetric()[0]
+		if c := m.GetCounter(); c != nil {
+			got[mf.GetName()] = c.GetValue()
+		} else {
+			got[mf.GetName()] = m.GetGauge().GetValue()
+		}
+	}
+	if got["dbfence_audit_records_total"] != 5 || got["dbfence_audit_fsyncs_total"] < 2 || got["dbfence_audit_healthy"] != 1 {
+		t.Fatalf("metrics %v", got)
+	}
+	// A second log on the same registry fails to register and stops cleanly.
+	cfg2 := testConfig(t, t.TempDir())
+	cfg2.Registerer = reg
+	if _, err := Open(cfg2, nil); err == nil || !strings.Contains(err.Error(), "register metrics") {
+		t.Fatalf("duplicate registration: %v", err)
+	}
+	mustVerify(t, cfg2.Dir)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRecordRejects(t *testing.T) {
+	l := openTestLog(t, testConfig(t, t.TempDir()))
+	tests := []struct {
+		desc string
+		e    *Event
+		want error
+	}{
+		{desc: "nil event", e: nil, want: ErrInvalidEvent},
+		{desc: "no type", e: &Event{User: "x"}, want: ErrInvalidEvent},
+		{desc: "forged own event", e: &Event{Type: TypeRetentionDelete}, want: ErrInvalidEvent},
+		{desc: "forged checkpoint", e: &Event{Type: TypeCheckpoint}, want: ErrInvalidEvent},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			if err := l.Record(tc.e); !errors.Is(err, tc.want) {
+				t.Fatalf("Record = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	l.Close()
+	if err := l.Record(statementEvent(1)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Record after Close = %v", err)
+	}
+	if err := l.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("second Close = %v", err)
+	}
+}
+
+// TestCheckpointTriggers: checkpoints come every CheckpointEvery records and,
+// on a quiet log, after CheckpointInterval.
+func TestCheckpointTriggers(t *testing.T) {
+	tests := []struct {
+		desc     string
+		every    int
+		interval time.Duration
+		wait     time.Duration
+		min, max int // periodic checkpoints after 10 records
+	}{
+		{desc: "by count", every: 3, interval: time.Hour, min: 3, max: 3},
+		// At least one after the quiet period; more if writing took longer
+		// than the interval on a busy machine.
+		{desc: "by time", every: 1000, interval: 20 * time.Millisecond, wait: 300 * time.Millisecond, min: 1, max: 10},
+		{desc: "neither", every: 1000, interval: time.Hour, min: 0, max: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := testConfig(t, dir)
+			cfg.CheckpointEvery, cfg.CheckpointInterval = tc.every, tc.interval
+			l := openTestLog(t, cfg)
+			writeN(t, l, 0, 10)
+			time.Sleep(tc.wait)
+			l.Close()
+			rep := mustVerify(t, dir)
+			periodic := 0
+			for _, r := range readAll(t, dir) {
+				if r.Checkpoint != nil && r.Checkpoint.Reason == ReasonPeriodic {
+					periodic++
+				}
+			}
+			if periodic < tc.min || periodic > tc.max {
+				t.Fatalf("%d periodic checkpoints, want %d..%d (report %+v)", periodic, tc.min, tc.max, rep)
+			}
+		})
+	}
+}
