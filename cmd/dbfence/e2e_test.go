@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zaptest"
+	"gopkg.in/yaml.v3"
 
 	"github.com/dbfence/dbfence/config"
 )
@@ -17,6 +20,17 @@ import (
 // demoProxy runs the real serve() with configs/demo.yaml on free ports, over
 // the seeded demo database, and returns the MySQL and admin addresses.
 func demoProxy(t *testing.T, edit func(*config.Config)) (mysqlAddr, adminAddr string) {
+	p := startDemoProxy(t, edit)
+	return p.mysql, p.admin
+}
+
+// demoRun is a running demo proxy and where its audit log is.
+type demoRun struct {
+	mysql, admin, auditDir, keyDir string
+	stop                           func()
+}
+
+func startDemoProxy(t *testing.T, edit func(*config.Config)) *demoRun {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs MariaDB")
@@ -36,6 +50,19 @@ func demoProxy(t *testing.T, edit func(*config.Config)) (mysqlAddr, adminAddr st
 	}
 	cfg.Listen.MySQL = "127.0.0.1:0"
 	cfg.Listen.Admin = "127.0.0.1:0"
+	// The demo's audit paths are relative to the repository root: give the
+	// test its own keys and log directory.
+	dir := t.TempDir()
+	if _, err := ensureAuditKeys(filepath.Join(dir, "keys")); err != nil {
+		t.Fatal(err)
+	}
+	auditYAML := fmt.Sprintf("dir: %[1]s/audit\nmode: strict\nhmac_key_file: %[1]s/keys/audit-hmac.key\n"+
+		"sm4_key_file: %[1]s/keys/audit-sm4.key\nsm2_private_key_file: %[1]s/keys/audit-sm2.pem\n", dir)
+	var node yaml.Node
+	if err := yaml.Unmarshal([]byte(auditYAML), &node); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Audit = *node.Content[0]
 	if edit != nil {
 		edit(cfg)
 	}
@@ -44,21 +71,27 @@ func demoProxy(t *testing.T, edit func(*config.Config)) (mysqlAddr, adminAddr st
 	go func() {
 		done <- serve(ctx, cfg, zaptest.NewLogger(t), 5*time.Second, func(m, a string) { ready <- [2]string{m, a} })
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
 	select {
 	case a := <-ready:
-		return a[0], a[1]
+		var once sync.Once
+		stop := func() {
+			once.Do(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("serve: %v", err)
+				}
+			})
+		}
+		t.Cleanup(stop)
+		return &demoRun{mysql: a[0], admin: a[1], auditDir: filepath.Join(dir, "audit"), keyDir: filepath.Join(dir, "keys"), stop: stop}
 	case err := <-done:
+		cancel()
 		t.Fatalf("serve ended: %v", err)
 	case <-time.After(30 * time.Second):
+		cancel()
 		t.Fatal("proxy did not start")
 	}
-	return "", ""
+	return nil
 }
 
 func dbAs(t *testing.T, addr, user, params string) *sql.DB {
