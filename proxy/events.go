@@ -50,8 +50,15 @@ type StatementEvent struct {
 	Rule          string
 	Reason        string
 	PolicyVersion string
+	// Literals are the statement's literal values, in order (the audit log
+	// encrypts them).
+	Literals []string
+	// Objects are the tables and views the statement touches.
+	Objects []string
 	// MaskedColumns names the result columns that were masked.
 	MaskedColumns []string
+	// ApprovalID is the approval that allowed the statement, if any.
+	ApprovalID string
 	// Rows returned or affected, and bytes sent to the client.
 	Rows  int64
 	Bytes int64

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -59,6 +60,18 @@ Flags:
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if ac, ok, err := auditConfig(cfg); err != nil {
+		fmt.Fprintf(stderr, "dbfence demo: %v\n", err)
+		return 2
+	} else if ok && ac.HMACKeyFile != "" {
+		dir := filepath.Dir(ac.HMACKeyFile)
+		if created, err := ensureAuditKeys(dir); err != nil {
+			fmt.Fprintf(stderr, "dbfence demo: audit keys: %v\n", err)
+			return 1
+		} else if created {
+			fmt.Fprintf(stderr, "created audit keys in %s (keep audit-sm2.pub.pem for verification)\n", dir)
+		}
+	}
 	if err := seedDemo(ctx, *adminDSN, *people, stderr); err != nil {
 		fmt.Fprintf(stderr, "dbfence demo: %v\n", err)
 		return 1
@@ -75,8 +88,8 @@ Flags:
 	fmt.Fprintf(stderr, "\ndbfence demo ready:\n  mysql -h127.0.0.1 -P%s -uofficer -pofficer-pass gov   (sees everything)\n"+
 		"  mysql -h127.0.0.1 -P%s -uclerk -pclerk-pass gov       (masked personal data, at most 100 rows)\n"+
 		"  mysql -h127.0.0.1 -P%s -uanalyst -panalyst-pass gov   (no personal columns)\n"+
-		"  curl http://%s/metrics\nPress Ctrl-C to stop.\n\n", port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), cfg.Listen.Admin)
-	if err := serve(ctx, cfg, log, 10*time.Second); err != nil {
+		"  curl http://%s/metrics\n  bin/dbfence audit tail -f --dir var/demo/audit\nPress Ctrl-C to stop.\n\n", port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), cfg.Listen.Admin)
+	if err := serve(ctx, cfg, log, 10*time.Second, nil); err != nil {
 		log.Error("dbfence stopped", zap.Error(err))
 		return 1
 	}

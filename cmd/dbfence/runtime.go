@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dbfence/dbfence/admin"
+	"github.com/dbfence/dbfence/audit"
 	"github.com/dbfence/dbfence/config"
 	"github.com/dbfence/dbfence/proxy"
 	"github.com/dbfence/dbfence/rules"
@@ -31,7 +32,10 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	parts := &runtimeParts{gate: eng, auditor: proxy.NopAuditor{}, onSchemaChange: eng.MarkCatalogStale}
+	parts := &runtimeParts{gate: eng, auditor: proxy.NopAuditor{}, onSchemaChange: eng.MarkCatalogStale, maskType: mysqlMaskTyped}
+	if err := openAudit(cfg, log, reg, adm, parts); err != nil {
+		return nil, err
+	}
 	if dsn, err := metadataDSN(cfg); err != nil {
 		return nil, err
 	} else if dsn != "" {
@@ -100,10 +104,39 @@ func loadPolicy(cfg *config.Config) (*rules.Policy, error) {
 	if cfg.Policy.Kind == 0 {
 		return nil, nil
 	}
-	return nil, errors.New("policy: loading is not wired yet")
+	return rules.LoadPolicy(&cfg.Policy, cfg.Path)
 }
 
-// maskerFactory builds the maskers the policy names.
-func maskerFactory(algorithm string, params map[string]string) (rules.Masker, error) {
-	return nil, fmt.Errorf("masking algorithm %q: the masking library is not wired yet", algorithm)
+// openAudit opens the audit log the configuration names and mounts its
+// health check and live stream. Without an audit section statements are not
+// audited, and the log says so at every start.
+func openAudit(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer, adm *admin.Server, parts *runtimeParts) error {
+	ac, ok, err := auditConfig(cfg)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		log.Warn("no audit section in the configuration: statements are NOT being audited")
+		return nil
+	}
+	ac.Registerer = reg
+	alog, err := audit.Open(ac, log.Named("audit"))
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	parts.closers = append(parts.closers, alog.Close)
+	parts.auditor = &auditSink{log: alog, strict: ac.Mode == audit.ModeStrict, l: log.Named("audit")}
+	adm.AddCheck("audit", func() error {
+		if h := alog.Health(); !h.OK {
+			return fmt.Errorf("audit log %s since %s: %s", h.Status, h.Since.Format(time.RFC3339), h.LastError)
+		}
+		return nil
+	})
+	token, err := config.Secret(cfg.Admin.Token, cfg.Admin.TokenFile)
+	if err != nil {
+		return err
+	}
+	adm.Handle("GET /audit/stream", alog.StreamHandler(token))
+	log.Info("audit log open", zap.String("dir", ac.Dir), zap.String("mode", string(ac.Mode)))
+	return nil
 }

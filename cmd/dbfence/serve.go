@@ -56,7 +56,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	defer log.Sync()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, cfg, log, *drain); err != nil {
+	if err := serve(ctx, cfg, log, *drain, nil); err != nil {
 		log.Error("dbfence stopped", zap.Error(err))
 		fmt.Fprintf(stderr, "dbfence: %v\n", err)
 		return 1
@@ -93,7 +93,11 @@ type runtimeParts struct {
 }
 
 // serve runs every configured listener until ctx is cancelled, then drains.
-func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.Duration) error {
+// listenersReady receives the bound addresses once every listener is up
+// (tests bind port 0 and learn the ports here).
+type listenersReady func(mysqlAddr, adminAddr string)
+
+func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.Duration, ready listenersReady) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := proxy.NewMetrics(reg)
@@ -117,6 +121,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.
 	}()
 
 	var servers []*proxy.Server
+	var mysqlAddr string
 	errc := make(chan error, 4)
 	if cfg.Listen.MySQL != "" {
 		clientTLS, err := cfg.MySQL.ClientTLSConfig()
@@ -145,14 +150,18 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.
 		srv := &proxy.Server{Handler: eng, Log: log}
 		servers = append(servers, srv)
 		go func() { errc <- srv.Serve(ln) }()
-		log.Info("MySQL listener ready", zap.String("listen", cfg.Listen.MySQL), zap.String("backend", cfg.MySQL.Backend))
+		mysqlAddr = ln.Addr().String()
+		log.Info("MySQL listener ready", zap.String("listen", mysqlAddr), zap.String("backend", cfg.MySQL.Backend))
 	}
 	admLn, err := net.Listen("tcp", cfg.Listen.Admin)
 	if err != nil {
 		return fmt.Errorf("listen for admin HTTP: %w", err)
 	}
 	go func() { errc <- adm.Serve(admLn) }()
-	log.Info("admin listener ready", zap.String("listen", cfg.Listen.Admin))
+	log.Info("admin listener ready", zap.String("listen", admLn.Addr().String()))
+	if ready != nil {
+		ready(mysqlAddr, admLn.Addr().String())
+	}
 
 	var runErr error
 	select {

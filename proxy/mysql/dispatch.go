@@ -235,7 +235,6 @@ func (s *session) handleQuery(pkt []byte) error {
 			if aborted {
 				evs[i].ErrorCode = "aborted"
 			}
-			s.e.cfg.Audit.StatementDone(evs[i])
 		}
 		if plan != nil && plan.ChangesSession {
 			changes = true
@@ -252,7 +251,14 @@ func (s *session) handleQuery(pkt []byte) error {
 	} else {
 		s.e.m.commands[gm.COM_QUERY].ok.Inc()
 	}
-	if err := s.flushClient(); err != nil {
+	err := s.flushClient()
+	// Outcomes are recorded after the response left, so that recording them
+	// adds no latency; a client that vanished still gets its statement's
+	// outcome in the log.
+	for _, ev := range evs {
+		s.e.cfg.Audit.StatementDone(ev)
+	}
+	if err != nil {
 		return err
 	}
 	if changes {
@@ -377,13 +383,15 @@ func (s *session) handleExecute(pkt []byte) error {
 	}
 	ev.Rows = rs.rows
 	ev.Duration = time.Since(start)
-	s.e.cfg.Audit.StatementDone(ev)
 	if aborted {
 		s.e.m.commands[gm.COM_STMT_EXECUTE].failed.Inc()
+		ev.ErrorCode = "aborted"
 	} else {
 		s.e.m.commands[gm.COM_STMT_EXECUTE].ok.Inc()
 	}
-	if err := s.flushClient(); err != nil {
+	err := s.flushClient()
+	s.e.cfg.Audit.StatementDone(ev)
+	if err != nil {
 		return err
 	}
 	if st.verdict.ChangesSession {
