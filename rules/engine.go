@@ -164,14 +164,17 @@ func (e *Engine) CheckMySQL(sess *Session, text string) *Verdict {
 	forward := func() (string, *fault.Error) { return cs.Encode(resolved) }
 
 	key := cacheKey(resolved, mode, sess.Database, role.name, st.policy.version)
-	if cached := st.cache.get(key); cached != nil {
-		return cached.verdict(forward)
+	entry := st.cache.get(key)
+	if entry == nil {
+		entry = e.decide(st, role, sess.Database, mode, resolved)
+		if entry.cacheable {
+			st.cache.put(key, entry)
+		}
 	}
-	entry := e.decide(st, role, sess.Database, mode, resolved)
-	if entry.cacheable {
-		st.cache.put(key, entry)
-	}
-	return entry.verdict(forward)
+	v := entry.verdict(forward)
+	v.Literals = mysqlsql.AppendLiterals(nil, resolved, mode)
+	v.Restricted = !role.unrestricted
+	return v
 }
 
 // refuse is a verdict that forwards nothing.

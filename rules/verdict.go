@@ -94,6 +94,13 @@ type Verdict struct {
 	// Refusal is set when the text must not be forwarded at all (any statement
 	// denied, or the text could not be read). Engines send it to the client.
 	Refusal *fault.Error
+	// Literals are the literal values of the text, in order, as written
+	// (for the audit log, which stores them encrypted). Never cached.
+	Literals []string
+	// Restricted is true when the session's role has rules (anything but
+	// unrestricted): engines then withhold server error and warning text,
+	// which can quote values (bypass class 8).
+	Restricted bool
 }
 
 // StatementVerdict is the decision and result plan for one statement.

@@ -67,6 +67,27 @@ func TestEveryStatementIsAudited(t *testing.T) {
 	if strings.Contains(raw.String(), "4711") {
 		t.Fatal("a literal of a statement is in the log in clear")
 	}
+	// An auditor with the SM4 key reads the literals back.
+	sm4Key, err := audit.LoadHexKey(filepath.Join(p.keyDir, audit.SM4KeyFileName), 16, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decrypted := false
+	for _, rec := range recs {
+		if rec.LiteralsEnc == "" {
+			continue
+		}
+		lits, err := audit.OpenLiterals(sm4Key, rec.LiteralsEnc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(lits, ",") == "4711" {
+			decrypted = true
+		}
+	}
+	if !decrypted {
+		t.Fatal("the literal 4711 is not in the log, encrypted")
+	}
 	for _, s := range statements {
 		found := false
 		for _, rec := range recs {

@@ -3,6 +3,7 @@ package mysql
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strconv"
 
 	gm "github.com/go-mysql-org/go-mysql/mysql"
@@ -102,4 +103,71 @@ func textToBinary(t byte, flags uint16, text []byte) ([]byte, bool) {
 		binary.LittleEndian.PutUint64(buf[:], uint64(v))
 	}
 	return append([]byte(nil), buf[:size]...), true
+}
+
+// executeParams decodes the parameter values of a COM_STMT_EXECUTE packet
+// into text, for the audit log (which stores them encrypted). Parameters
+// sent earlier with COM_STMT_SEND_LONG_DATA are recorded as "<long data>".
+// A malformed packet yields what could be read: the server refuses it anyway.
+func executeParams(pkt []byte, st *preparedStmt) []string {
+	n := int(st.numParams)
+	if n == 0 || len(pkt) < 10 {
+		return nil
+	}
+	b := pkt[10:]
+	bitmapLen := (n + 7) / 8
+	if len(b) < bitmapLen+1 {
+		return nil
+	}
+	nulls := b[:bitmapLen]
+	bound := b[bitmapLen]
+	b = b[bitmapLen+1:]
+	if bound == 1 {
+		if len(b) < 2*n {
+			return nil
+		}
+		st.paramTypes = append(st.paramTypes[:0], b[:2*n]...)
+		b = b[2*n:]
+	}
+	if len(st.paramTypes) != 2*n {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		switch {
+		case nulls[i/8]&(1<<(i%8)) != 0:
+			out = append(out, "NULL")
+			continue
+		case st.longData[uint16(i)]:
+			out = append(out, "<long data>")
+			continue
+		}
+		t, flags := st.paramTypes[2*i], uint16(0)
+		if st.paramTypes[2*i+1]&0x80 != 0 {
+			flags = gm.UNSIGNED_FLAG
+		}
+		k := binaryCellLen(t, b)
+		if k < 0 {
+			return append(out, "<malformed>")
+		}
+		cell := b[:k]
+		b = b[k:]
+		switch t {
+		case gm.MYSQL_TYPE_FLOAT:
+			out = append(out, strconv.FormatFloat(float64(math.Float32frombits(binary.LittleEndian.Uint32(cell))), 'g', -1, 32))
+		case gm.MYSQL_TYPE_DOUBLE:
+			out = append(out, strconv.FormatFloat(math.Float64frombits(binary.LittleEndian.Uint64(cell)), 'g', -1, 64))
+		case gm.MYSQL_TYPE_NULL:
+			out = append(out, "NULL")
+		default:
+			if txt, ok := binaryToText(t, flags, cell); ok {
+				out = append(out, string(txt))
+			} else if v, _, m := readLenEncString(cell); m > 0 {
+				out = append(out, string(v))
+			} else {
+				out = append(out, "<unreadable>")
+			}
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package mysql
 import (
 	"bytes"
 	"net"
+	"strings"
 	"testing"
 
 	gm "github.com/go-mysql-org/go-mysql/mysql"
@@ -140,5 +141,36 @@ func FuzzMaskRows(f *testing.F) {
 			}
 		}
 		_, _ = s.maskBinaryRow(row, rs)
+	})
+}
+
+func TestExecuteParamsForAudit(t *testing.T) {
+	st := &preparedStmt{numParams: 4}
+	pkt := []byte{gm.COM_STMT_EXECUTE, 1, 0, 0, 0, 0, 1, 0, 0, 0}
+	pkt = append(pkt, 0b0000_0100, 1) // null bitmap: param 3 is NULL; types bound
+	pkt = append(pkt, gm.MYSQL_TYPE_LONGLONG, 0, gm.MYSQL_TYPE_VAR_STRING, 0, gm.MYSQL_TYPE_NULL, 0, gm.MYSQL_TYPE_DOUBLE, 0)
+	pkt = append(pkt, 42, 0, 0, 0, 0, 0, 0, 0)
+	pkt = appendLenEncString(pkt, []byte("110105194912310021"))
+	pkt = append(pkt, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f) // 1.5
+	got := executeParams(pkt, st)
+	want := []string{"42", "110105194912310021", "NULL", "1.5"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q want %q", got, want)
+	}
+	// A later execution without bound types reuses them; long data is named.
+	st.longData = map[uint16]bool{1: true}
+	pkt2 := []byte{gm.COM_STMT_EXECUTE, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0b0000_0100, 0}
+	pkt2 = append(pkt2, 7, 0, 0, 0, 0, 0, 0, 0)
+	pkt2 = append(pkt2, 0, 0, 0, 0, 0, 0, 0, 0x40) // 2
+	got = executeParams(pkt2, st)
+	if strings.Join(got, "|") != "7|<long data>|NULL|2" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func FuzzExecuteParams(f *testing.F) {
+	f.Add([]byte{gm.COM_STMT_EXECUTE, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0}, uint16(1))
+	f.Fuzz(func(t *testing.T, pkt []byte, n uint16) {
+		_ = executeParams(pkt, &preparedStmt{numParams: n % 64})
 	})
 }

@@ -37,7 +37,13 @@ func (s *session) dispatch(cmd byte, pkt []byte) (keep bool, err error) {
 	case gm.COM_STMT_FETCH:
 		return true, s.handleFetch(pkt)
 	case gm.COM_STMT_SEND_LONG_DATA:
-		// No response. Parameter data is audited with the execution.
+		// No response. The execution's audit record notes the parameter.
+		if st := s.stmtFor(pkt); st != nil && len(pkt) >= 7 {
+			if st.longData == nil {
+				st.longData = map[uint16]bool{}
+			}
+			st.longData[binary.LittleEndian.Uint16(pkt[5:7])] = true
+		}
 		return true, s.forwardNoResponse(pkt)
 	case gm.COM_STMT_CLOSE:
 		if len(pkt) >= 5 {
@@ -154,6 +160,7 @@ func (s *session) auditRefusal(cmd byte, command string, start time.Time, v *rul
 		ev.Decision = rules.Deny.String()
 		ev.Reason = v.Refusal.Message
 	}
+	ev.Literals = v.Literals
 	code, _ := v.Refusal.Kind.MySQL()
 	ev.ErrorCode = strconv.Itoa(int(code))
 	ev.Duration = time.Since(start)
@@ -172,6 +179,10 @@ func (s *session) auditBeforeForward(command string, start time.Time, v *rules.V
 	for i := range v.Statements {
 		ev := s.newEvent(command, start)
 		fillEvent(ev, &v.Statements[i])
+		if i == 0 {
+			// The literals of the whole text go with its first statement.
+			ev.Literals = v.Literals
+		}
 		if err := s.e.cfg.Audit.Statement(ev); err != nil {
 			s.log.Error("audit unavailable; statement refused", zap.Error(err))
 			return nil, fault.Wrap(fault.AuditUnavailable, err, "dbfence: the audit log cannot be written; statements are refused until it recovers")
@@ -224,7 +235,7 @@ func (s *session) handleQuery(pkt []byte) error {
 		if !ok {
 			s.abort(&aborted, fault.New(fault.ResultMismatch, "dbfence: the server returned more results than statements; result refused"))
 		}
-		rs = resultState{plan: plan, cols: rs.cols[:0]}
+		rs = resultState{plan: plan, cols: rs.cols[:0], restricted: v.Restricted}
 		more, err := s.relayResult(&rs, &aborted)
 		if err != nil {
 			return err
@@ -311,7 +322,7 @@ func (s *session) handlePrepare(pkt []byte) error {
 	}
 	if p[0] != hdrOK {
 		s.e.m.commands[gm.COM_STMT_PREPARE].failed.Inc()
-		if err := s.toClient(p); err != nil {
+		if err := s.toClient(s.serverError(p, v.Restricted)); err != nil {
 			return err
 		}
 		return s.flushClient()
@@ -320,9 +331,10 @@ func (s *session) handlePrepare(pkt []byte) error {
 		return backendError{errors.New("malformed COM_STMT_PREPARE response")}
 	}
 	st := &preparedStmt{
-		verdict:   v.Statements[0],
-		numCols:   binary.LittleEndian.Uint16(p[5:7]),
-		numParams: binary.LittleEndian.Uint16(p[7:9]),
+		restricted: v.Restricted,
+		verdict:    v.Statements[0],
+		numCols:    binary.LittleEndian.Uint16(p[5:7]),
+		numParams:  binary.LittleEndian.Uint16(p[7:9]),
 	}
 	id := binary.LittleEndian.Uint32(p[1:5])
 	if err := s.toClient(p); err != nil {
@@ -357,6 +369,8 @@ func (s *session) handleExecute(pkt []byte) error {
 	}
 	ev := s.newEvent("execute", start)
 	fillEvent(ev, &st.verdict)
+	ev.Literals = executeParams(pkt, st)
+	clear(st.longData)
 	if err := s.e.cfg.Audit.Statement(ev); err != nil {
 		s.log.Error("audit unavailable; execution refused", zap.Error(err))
 		return s.refuse(fault.Wrap(fault.AuditUnavailable, err, "dbfence: the audit log cannot be written; statements are refused until it recovers"))
@@ -367,7 +381,7 @@ func (s *session) handleExecute(pkt []byte) error {
 		return err
 	}
 	aborted := false
-	rs := resultState{plan: &st.verdict, binary: true, stmt: st}
+	rs := resultState{plan: &st.verdict, binary: true, stmt: st, restricted: st.restricted}
 	for {
 		more, err := s.relayResult(&rs, &aborted)
 		if err != nil {
@@ -379,7 +393,7 @@ func (s *session) handleExecute(pkt []byte) error {
 		if st.verdict.Columns != nil || st.verdict.RowCap != 0 {
 			s.abort(&aborted, fault.New(fault.ResultMismatch, "dbfence: the server returned more results than statements; result refused"))
 		}
-		rs = resultState{plan: &st.verdict, binary: true, stmt: st, cols: rs.cols[:0]}
+		rs = resultState{plan: &st.verdict, binary: true, stmt: st, cols: rs.cols[:0], restricted: st.restricted}
 	}
 	ev.Rows = rs.rows
 	ev.Duration = time.Since(start)
@@ -409,7 +423,7 @@ func (s *session) handleFetch(pkt []byte) error {
 		return err
 	}
 	aborted := false
-	rs := resultState{plan: &st.verdict, binary: true, stmt: st, cols: st.cols}
+	rs := resultState{plan: &st.verdict, binary: true, stmt: st, cols: st.cols, restricted: st.restricted}
 	for _, c := range st.verdict.Columns {
 		if c.Masker != nil {
 			rs.masked = true

@@ -70,6 +70,8 @@ type resultState struct {
 	// masked is true when at least one column has a masker.
 	masked bool
 	rows   int64
+	// restricted withholds server error text (the role has rules).
+	restricted bool
 }
 
 // checkOrigin compares the server's column metadata with the analyser's
@@ -113,7 +115,7 @@ func (s *session) relayResult(rs *resultState, aborted *bool) (more bool, err er
 		rs.rows = int64(info.affectedRows)
 		return info.status&statusMoreResults != 0, emit(p)
 	case hdrErr:
-		return false, emit(p)
+		return false, emit(s.serverError(p, rs.restricted))
 	case hdrLocalInfile:
 		return s.refuseLocalInfile(p, aborted)
 	}
@@ -230,7 +232,7 @@ func (s *session) relayRows(rs *resultState, aborted *bool) (more bool, err erro
 			return eofStatus(p)&statusMoreResults != 0, s.emitIf(aborted, p)
 		}
 		if p[0] == hdrErr {
-			return false, s.emitIf(aborted, p)
+			return false, s.emitIf(aborted, s.serverError(p, rs.restricted))
 		}
 		if *aborted {
 			continue
@@ -457,4 +459,28 @@ func (s *session) maskBinaryTyped(m rules.Masker, t byte, flags uint16, cell []b
 		return nil, false
 	}
 	return textToBinary(t, flags, masked)
+}
+
+// errorsWithoutValues are server errors whose text names only identifiers
+// or the client's own statement, never a stored value; their text is kept
+// for restricted roles. Every other server error text is withheld from them:
+// conversion, truncation, duplicate-key and XPath errors quote stored values
+// (bypass class 8).
+var errorsWithoutValues = map[uint16]bool{
+	1044: true, 1045: true, 1046: true, 1049: true, 1054: true, 1064: true, 1142: true, 1143: true,
+	1146: true, 1205: true, 1213: true, 1317: true, 1227: true, 1370: true, 1305: true, 1109: true,
+}
+
+// serverError returns the backend's ERR packet, or for a restricted role one
+// with the same code and SQLSTATE whose text is withheld.
+func (s *session) serverError(p []byte, restricted bool) []byte {
+	code := errCode(p)
+	if !restricted || errorsWithoutValues[code] || len(p) < 9 || p[3] != '#' {
+		return p
+	}
+	s.e.m.proxyError("server_error_redacted")
+	out := append(s.cellBuf[:0], p[:9]...)
+	out = fmt.Appendf(out, "dbfence: the server reported error %d; its text is withheld from your role because it can quote stored values", code)
+	s.cellBuf = out
+	return out
 }

@@ -58,7 +58,15 @@ type session struct {
 
 // preparedStmt is what the proxy keeps per server-side prepared statement.
 type preparedStmt struct {
-	verdict   rules.StatementVerdict
+	verdict rules.StatementVerdict
+	// restricted withholds server error text (the role has rules).
+	restricted bool
+	// paramTypes are the parameter types last bound (2 bytes each), for
+	// decoding parameter values into the audit record.
+	paramTypes []byte
+	// longData marks parameters sent with COM_STMT_SEND_LONG_DATA since the
+	// last execution.
+	longData  map[uint16]bool
 	numParams uint16
 	numCols   uint16
 	// cols are the result columns from the latest metadata (PREPARE or EXECUTE),

@@ -12,6 +12,26 @@ package mysqlsql
 // replaced only when it is certainly a literal; quoted text after "@" (a
 // variable name) and words after "." (a qualified name) are kept.
 func AppendNormalized(dst []byte, text string, mode Mode) []byte {
+	return normalize(dst, nil, text, mode)
+}
+
+// AppendLiterals appends the literals AppendNormalized replaces with "?", in
+// order and as written (quotes included), to dst. The audit log stores them
+// encrypted next to the normalized text.
+func AppendLiterals(dst []string, text string, mode Mode) []string {
+	normalize(nil, &dst, text, mode)
+	return dst
+}
+
+// normalize is AppendNormalized that also collects the literals into lits
+// when lits is not nil.
+func normalize(dst []byte, lits *[]string, text string, mode Mode) []byte {
+	literal := func(s string) {
+		dst = append(dst, '?')
+		if lits != nil {
+			*lits = append(*lits, s)
+		}
+	}
 	space := false // a whitespace run is pending
 	for i := 0; i < len(text); {
 		c := text[i]
@@ -39,7 +59,7 @@ func AppendNormalized(dst []byte, text string, mode Mode) []byte {
 			if prev == '@' {
 				dst = append(dst, text[i:end]...)
 			} else {
-				dst = append(dst, '?')
+				literal(text[i:end])
 			}
 			i = end
 		case c == '`' || c == '"':
@@ -68,13 +88,13 @@ func AppendNormalized(dst []byte, text string, mode Mode) []byte {
 					i = end
 					continue
 				}
-				dst = append(dst, '?')
+				literal(text[i:end])
 				i = end
 				continue
 			}
 			word := text[i:end]
 			if prev != '.' && prev != '@' && isNumber(word) {
-				dst = append(dst, '?')
+				literal(word)
 			} else {
 				dst = append(dst, word...)
 			}

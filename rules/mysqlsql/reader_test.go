@@ -2,6 +2,7 @@ package mysqlsql
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/dbfence/dbfence/fault"
@@ -126,5 +127,26 @@ func TestNormalized(t *testing.T) {
 				t.Errorf("Normalized(%q) = %q, want %q", tc.text, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestAppendLiterals(t *testing.T) {
+	tests := []struct {
+		desc string
+		text string
+		mode Mode
+		want []string
+	}{
+		{"strings and numbers in order", "SELECT name FROM person WHERE id = 42 AND id_card = '110105194912310021'", 0, []string{"42", "'110105194912310021'"}},
+		{"variables and qualified names are not literals", "SELECT @`v`, t.1x, @'w' FROM t", 0, nil},
+		{"double quotes are identifiers under ANSI_QUOTES", `SELECT "id_card" FROM person WHERE id = 7`, ModeANSIQuotes, []string{"7"}},
+		{"double quotes are strings otherwise", `SELECT "x" FROM dual`, 0, []string{`"x"`}},
+		{"exponent numbers are one literal", "SELECT 1.5e-3", 0, []string{"1.5e-3"}},
+	}
+	for _, tc := range tests {
+		got := AppendLiterals(nil, tc.text, tc.mode)
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%s: got %q want %q", tc.desc, got, tc.want)
+		}
 	}
 }
