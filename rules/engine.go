@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pingcap/tidb/pkg/parser/ast"
 	"go.uber.org/zap"
 
 	"github.com/dbfence/dbfence/fault"
@@ -205,6 +206,11 @@ func (e *Engine) decide(st *engineState, role *compiledRole, db string, mode mys
 		}
 		sv := st.policy.decide(role, f, st.analyzer.Catalog())
 		sv.Normalized = mysqlsql.Normalized(strings.TrimRight(stmt.Text(), "; \t\r\n"), mode)
+		if ld, ok := stmt.(*ast.LoadDataStmt); ok && ld.FileLocRef == ast.FileLocClient && sv.Outcome == Allow {
+			sv.LocalInfile = ld.Path
+			// The path is a literal: the entry must not serve other texts.
+			entry.cacheable = false
+		}
 		entry.statements[i] = sv
 		if f.ChangesReading && i < len(stmts)-1 && entry.refusal == nil {
 			entry.refusal = fault.New(fault.StatementDenied,

@@ -131,6 +131,10 @@ type StatementVerdict struct {
 	// Error is the refusal this statement alone would get when Outcome is not
 	// Allow (Verdict.Refusal holds the one sent); nil when allowed.
 	Error *fault.Error
+	// LocalInfile is the client file a LOAD DATA LOCAL INFILE statement
+	// names; the engine relays the server's request for exactly this file
+	// and refuses any other. Empty for every other statement.
+	LocalInfile string
 	// ChangesCatalog is true for statements that may change the schema
 	// (DDL); the engine calls Engine.MarkCatalogStale after they complete.
 	ChangesCatalog bool

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -142,3 +143,30 @@ func queryAll(db *sql.DB, q string, args ...any) ([][]string, error) {
 }
 
 func ctxBackground() context.Context { return context.Background() }
+
+// TestLoadDataLocalThroughRules: the file the statement names is relayed
+// for an unrestricted user; a restricted role may not load files at all.
+func TestLoadDataLocalThroughRules(t *testing.T) {
+	p := startDemoProxy(t, nil)
+	f := filepath.Join(t.TempDir(), "rows.csv")
+	if err := os.WriteFile(f, []byte("1\n2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := dbAs(t, p.mysql, "root", "allowAllFiles=true")
+	for _, s := range []string{"CREATE DATABASE IF NOT EXISTS dbfence_test_load", "CREATE TABLE IF NOT EXISTS dbfence_test_load.t (v INT)", "TRUNCATE dbfence_test_load.t"} {
+		if _, err := root.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	res, err := root.Exec("LOAD DATA LOCAL INFILE '" + f + "' INTO TABLE dbfence_test_load.t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 2 {
+		t.Fatalf("loaded %d rows", n)
+	}
+	clerk := dbAs(t, p.mysql, "clerk", "allowAllFiles=true")
+	if _, err := clerk.Exec("LOAD DATA LOCAL INFILE '" + f + "' INTO TABLE person"); err == nil {
+		t.Fatal("a clerk loaded a file")
+	}
+}

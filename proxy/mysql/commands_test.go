@@ -253,6 +253,28 @@ func TestRowCapStopsTheResult(t *testing.T) {
 	}
 }
 
+func TestLocalInfileTheStatementNamesIsRelayed(t *testing.T) {
+	root := setupTestDB(t)
+	if _, err := root.Exec("CREATE TABLE IF NOT EXISTS dbfence_test_proxy.load_ok (v VARCHAR(10))"); err != nil {
+		t.Fatal(err)
+	}
+	root.Exec("TRUNCATE dbfence_test_proxy.load_ok")
+	f := filepath.Join(t.TempDir(), "rows.txt")
+	if err := os.WriteFile(f, []byte("a\nb\nc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q := "LOAD DATA LOCAL INFILE '" + f + "' INTO TABLE load_ok"
+	gate := passGate{plan: map[string]rules.StatementVerdict{q: {Kind: "load_data", Outcome: rules.Allow, LocalInfile: f}}}
+	db := openDB(t, startProxy(t, gate, nil), "root", "", "dbfence_test_proxy", "allowAllFiles=true")
+	res, err := db.Exec(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 3 {
+		t.Fatalf("rows loaded: %d", n)
+	}
+}
+
 func TestLocalInfileNotAskedForIsRefused(t *testing.T) {
 	root := setupTestDB(t)
 	if _, err := root.Exec("CREATE TABLE IF NOT EXISTS dbfence_test_proxy.load_target (v VARCHAR(10))"); err != nil {

@@ -117,6 +117,9 @@ func (s *session) relayResult(rs *resultState, aborted *bool) (more bool, err er
 	case hdrErr:
 		return false, emit(s.serverError(p, rs.restricted))
 	case hdrLocalInfile:
+		if rs.plan != nil && rs.plan.LocalInfile != "" && string(p[1:]) == rs.plan.LocalInfile && !*aborted {
+			return s.relayLocalInfile(p, rs)
+		}
 		return s.refuseLocalInfile(p, aborted)
 	}
 	ncols, _, n := readLenEnc(p)
@@ -288,10 +291,50 @@ func (s *session) abort(aborted *bool, fe *fault.Error) {
 	_ = s.client.writePacket(s.cellBuf)
 }
 
-// refuseLocalInfile answers a server's LOCAL INFILE request. The proxy relays
-// a file request only when the rules allowed a LOAD DATA LOCAL statement
-// naming that file; until then every request is refused: the server gets an
-// empty file, the client gets an error.
+// relayLocalInfile relays the server's request for the file the client's own
+// LOAD DATA LOCAL statement named, then the file's contents from the client
+// (up to the empty packet that ends them), then the server's answer.
+func (s *session) relayLocalInfile(req []byte, rs *resultState) (bool, error) {
+	if err := s.toClient(req); err != nil {
+		return false, err
+	}
+	if err := s.flushClient(); err != nil {
+		return false, err
+	}
+	for {
+		p, err := s.fromClient()
+		if err != nil {
+			return false, err
+		}
+		if err := s.toBackend(p); err != nil {
+			return false, err
+		}
+		if len(p) == 0 {
+			break
+		}
+	}
+	if err := s.flushBackend(); err != nil {
+		return false, err
+	}
+	p, err := s.fromBackend()
+	if err != nil {
+		return false, err
+	}
+	if p[0] == hdrErr {
+		return false, s.toClient(s.serverError(p, rs.restricted))
+	}
+	info, ok := parseOK(p)
+	if !ok {
+		return false, backendError{errors.New("malformed answer to LOAD DATA LOCAL")}
+	}
+	rs.rows = int64(info.affectedRows)
+	return info.status&statusMoreResults != 0, s.toClient(p)
+}
+
+// refuseLocalInfile answers a server's LOCAL INFILE request for a file the
+// client's statement did not name (a malicious or confused server, or a
+// statement the rules did not allow to read a client file): the server gets
+// an empty file, the client gets an error.
 func (s *session) refuseLocalInfile(req []byte, aborted *bool) (bool, error) {
 	name := string(req[1:])
 	if err := s.toBackend(nil); err != nil {
