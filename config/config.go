@@ -20,6 +20,8 @@ type Config struct {
 	Listen Listen `yaml:"listen"`
 	// MySQL configures the MySQL/MariaDB engine and its backend.
 	MySQL MySQL `yaml:"mysql"`
+	// Postgres configures the PostgreSQL engine and its backend.
+	Postgres Postgres `yaml:"postgres"`
 	// Admin configures the admin HTTP listener.
 	Admin Admin `yaml:"admin"`
 	// Log configures process logging.
@@ -56,6 +58,18 @@ type MySQL struct {
 	// Metadata is the account the proxy uses for its own queries (catalog,
 	// KILL QUERY). Applications never use it.
 	Metadata Account `yaml:"metadata"`
+}
+
+// Postgres configures the PostgreSQL engine.
+type Postgres struct {
+	// Backend is the PostgreSQL server (default 127.0.0.1:5432).
+	Backend string `yaml:"backend"`
+	// BackendTLS configures TLS from the proxy to the backend.
+	BackendTLS BackendTLS `yaml:"backend_tls"`
+	// ClientTLS configures TLS offered to clients.
+	ClientTLS ClientTLS `yaml:"client_tls"`
+	// MaxMessage bounds one client message in bytes (default 64 MiB).
+	MaxMessage int `yaml:"max_message"`
 }
 
 // BackendTLS configures TLS to a backend.
@@ -174,6 +188,20 @@ func (c *Config) CheckAndSetDefaults() error {
 	if c.MySQL.Backend == "" {
 		c.MySQL.Backend = "127.0.0.1:3306"
 	}
+	if c.Postgres.Backend == "" {
+		c.Postgres.Backend = "127.0.0.1:5432"
+	} else if _, _, err := net.SplitHostPort(c.Postgres.Backend); err != nil {
+		errs = append(errs, fmt.Errorf("postgres.backend: %q is not host:port", c.Postgres.Backend))
+	}
+	if c.Postgres.MaxMessage == 0 {
+		c.Postgres.MaxMessage = 64 << 20
+	}
+	if c.Postgres.MaxMessage < 1024 || c.Postgres.MaxMessage > 1<<30 {
+		errs = append(errs, fmt.Errorf("postgres.max_message: %d is outside 1 KiB..1 GiB", c.Postgres.MaxMessage))
+	}
+	if (c.Postgres.ClientTLS.CertFile == "") != (c.Postgres.ClientTLS.KeyFile == "") {
+		errs = append(errs, errors.New("postgres.client_tls: cert_file and key_file go together"))
+	}
 	if c.MySQL.MaxPacket == 0 {
 		c.MySQL.MaxPacket = 64 << 20
 	}
@@ -204,36 +232,49 @@ func (c *Config) CheckAndSetDefaults() error {
 }
 
 // ClientTLSConfig loads the client-facing TLS configuration (nil: TLS off).
-func (m *MySQL) ClientTLSConfig() (*tls.Config, error) {
-	if m.ClientTLS.CertFile == "" {
+func (m *MySQL) ClientTLSConfig() (*tls.Config, error) { return m.ClientTLS.load("mysql") }
+
+// BackendTLSConfig loads the backend TLS configuration (nil: TLS off).
+func (m *MySQL) BackendTLSConfig() (*tls.Config, error) {
+	return m.BackendTLS.load("mysql", m.Backend)
+}
+
+// ClientTLSConfig loads the client-facing TLS configuration (nil: TLS off).
+func (p *Postgres) ClientTLSConfig() (*tls.Config, error) { return p.ClientTLS.load("postgres") }
+
+// BackendTLSConfig loads the backend TLS configuration (nil: TLS off).
+func (p *Postgres) BackendTLSConfig() (*tls.Config, error) {
+	return p.BackendTLS.load("postgres", p.Backend)
+}
+
+func (c ClientTLS) load(section string) (*tls.Config, error) {
+	if c.CertFile == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(m.ClientTLS.CertFile, m.ClientTLS.KeyFile)
+	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("mysql.client_tls: %w", err)
+		return nil, fmt.Errorf("%s.client_tls: %w", section, err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
-// BackendTLSConfig loads the backend TLS configuration (nil: TLS off).
-func (m *MySQL) BackendTLSConfig() (*tls.Config, error) {
-	t := m.BackendTLS
+func (t BackendTLS) load(section, backend string) (*tls.Config, error) {
 	if !t.Enabled {
 		return nil, nil
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
 	if cfg.ServerName == "" {
-		host, _, _ := net.SplitHostPort(m.Backend)
+		host, _, _ := net.SplitHostPort(backend)
 		cfg.ServerName = host
 	}
 	if t.CAFile != "" {
 		pem, err := os.ReadFile(t.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("mysql.backend_tls.ca_file: %w", err)
+			return nil, fmt.Errorf("%s.backend_tls.ca_file: %w", section, err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("mysql.backend_tls.ca_file: no PEM certificates in %s", t.CAFile)
+			return nil, fmt.Errorf("%s.backend_tls.ca_file: no PEM certificates in %s", section, t.CAFile)
 		}
 		cfg.RootCAs = pool
 	}

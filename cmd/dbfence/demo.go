@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"go.uber.org/zap"
 
 	"github.com/dbfence/dbfence/config"
@@ -34,6 +36,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "configs/demo.yaml", "configuration file (the demo roles)")
 	people := fs.Int("people", 10000, "how many synthetic citizens to seed")
 	adminDSN := fs.String("mysql-admin-dsn", "root@tcp(127.0.0.1:3306)/", "MariaDB account that may create the gov database and the demo accounts")
+	pgAdminDSN := fs.String("postgres-admin-dsn", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL account that may create the gov database and the demo roles (\"\" skips PostgreSQL)")
 	seedOnly := fs.Bool("seed-only", false, "seed the database and exit without serving")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: dbfence demo [--config configs/demo.yaml] [--people 10000] [--seed-only]
@@ -41,7 +44,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 Seeds MariaDB database gov with synthetic citizens (valid ID numbers, phones,
 bank cards, addresses), creates the accounts officer/officer-pass,
 clerk/clerk-pass and analyst/analyst-pass with SELECT on gov, then runs the
-proxy in the foreground: MySQL on 127.0.0.1:3307, admin on 127.0.0.1:9400.
+proxy in the foreground: MySQL on 127.0.0.1:3307, PostgreSQL on 127.0.0.1:5433
+(database gov seeded there too), admin on 127.0.0.1:9400.
 Re-running is safe. Try:
 
   mysql -h127.0.0.1 -P3307 -uofficer -pofficer-pass gov -e 'SELECT * FROM person LIMIT 3'
@@ -76,6 +80,12 @@ Flags:
 		fmt.Fprintf(stderr, "dbfence demo: %v\n", err)
 		return 1
 	}
+	if *pgAdminDSN != "" && cfg.Listen.Postgres != "" {
+		if err := seedDemoPostgres(ctx, *pgAdminDSN, *people, stderr); err != nil {
+			fmt.Fprintf(stderr, "dbfence demo: %v\n", err)
+			return 1
+		}
+	}
 	if *seedOnly {
 		return 0
 	}
@@ -88,6 +98,7 @@ Flags:
 	fmt.Fprintf(stderr, "\ndbfence demo ready:\n  mysql -h127.0.0.1 -P%s -uofficer -pofficer-pass gov   (sees everything)\n"+
 		"  mysql -h127.0.0.1 -P%s -uclerk -pclerk-pass gov       (masked personal data, at most 100 rows)\n"+
 		"  mysql -h127.0.0.1 -P%s -uanalyst -panalyst-pass gov   (no personal columns)\n"+
+		"  psql -h 127.0.0.1 -p 5433 -U postgres gov             (PostgreSQL; restricted roles are refused there until its analysis lands)\n"+
 		"  curl http://%s/metrics\n  bin/dbfence audit tail -f --dir var/demo/audit\nPress Ctrl-C to stop.\n\n", port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), cfg.Listen.Admin)
 	if err := serve(ctx, cfg, log, 10*time.Second, nil); err != nil {
 		log.Error("dbfence stopped", zap.Error(err))
@@ -135,6 +146,59 @@ func seedDemo(ctx context.Context, dsn string, people int, progress io.Writer) e
 	}
 	if _, err := db.ExecContext(ctx, "GRANT SHOW VIEW ON gov.* TO 'dbfence_meta'@'%'"); err != nil {
 		return fmt.Errorf("granting SHOW VIEW to dbfence_meta: %w", err)
+	}
+	return nil
+}
+
+// seedDemoPostgres seeds PostgreSQL database gov and creates the demo roles
+// (LOGIN, SCRAM passwords, SELECT on gov's tables).
+func seedDemoPostgres(ctx context.Context, adminDSN string, people int, progress io.Writer) error {
+	admin, err := sql.Open("pgx", adminDSN)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := admin.PingContext(pctx); err != nil {
+		return fmt.Errorf("PostgreSQL is not reachable with %q: %w (run scripts/ensure-databases.sh)", adminDSN, err)
+	}
+	if err := demo.EnsurePostgresDatabase(ctx, admin, "gov"); err != nil {
+		return err
+	}
+	for _, a := range demoAccounts {
+		var exists bool
+		if err := admin.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", a.user).Scan(&exists); err != nil {
+			return err
+		}
+		verb := "CREATE"
+		if exists {
+			verb = "ALTER"
+		}
+		if _, err := admin.ExecContext(ctx, fmt.Sprintf("%s ROLE %s LOGIN PASSWORD '%s'", verb, a.user, a.pass)); err != nil {
+			return fmt.Errorf("demo role %s: %w", a.user, err)
+		}
+	}
+	govDSN := strings.Replace(adminDSN, "/postgres?", "/gov?", 1)
+	gov, err := sql.Open("pgx", govDSN)
+	if err != nil {
+		return err
+	}
+	defer gov.Close()
+	fmt.Fprintf(progress, "seeding gov.person with %d people in PostgreSQL...\n", people)
+	if err := demo.SeedPostgres(ctx, gov, people, progress); err != nil {
+		return fmt.Errorf("seeding PostgreSQL: %w", err)
+	}
+	for _, a := range demoAccounts {
+		for _, stmt := range []string{
+			"GRANT CONNECT ON DATABASE gov TO " + a.user,
+			"GRANT USAGE ON SCHEMA public TO " + a.user,
+			"GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + a.user,
+		} {
+			if _, err := gov.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("granting %s: %w", a.user, err)
+			}
+		}
 	}
 	return nil
 }

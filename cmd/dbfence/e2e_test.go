@@ -27,8 +27,8 @@ func demoProxy(t *testing.T, edit func(*config.Config)) (mysqlAddr, adminAddr st
 
 // demoRun is a running demo proxy and where its audit log is.
 type demoRun struct {
-	mysql, admin, auditDir, keyDir string
-	stop                           func()
+	mysql, postgres, admin, auditDir, keyDir string
+	stop                                     func()
 }
 
 func startDemoProxy(t *testing.T, edit func(*config.Config)) *demoRun {
@@ -51,6 +51,9 @@ func startDemoProxy(t *testing.T, edit func(*config.Config)) *demoRun {
 	}
 	cfg.Listen.MySQL = "127.0.0.1:0"
 	cfg.Listen.Admin = "127.0.0.1:0"
+	if cfg.Listen.Postgres != "" {
+		cfg.Listen.Postgres = "127.0.0.1:0"
+	}
 	// The demo's audit paths are relative to the repository root: give the
 	// test its own keys and log directory.
 	dir := t.TempDir()
@@ -67,10 +70,10 @@ func startDemoProxy(t *testing.T, edit func(*config.Config)) *demoRun {
 	if edit != nil {
 		edit(cfg)
 	}
-	ready := make(chan [2]string, 1)
+	ready := make(chan listenAddrs, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, zaptest.NewLogger(t), 5*time.Second, func(m, a string) { ready <- [2]string{m, a} })
+		done <- serve(ctx, cfg, zaptest.NewLogger(t), 5*time.Second, func(a listenAddrs) { ready <- a })
 	}()
 	select {
 	case a := <-ready:
@@ -84,7 +87,7 @@ func startDemoProxy(t *testing.T, edit func(*config.Config)) *demoRun {
 			})
 		}
 		t.Cleanup(stop)
-		return &demoRun{mysql: a[0], admin: a[1], auditDir: filepath.Join(dir, "audit"), keyDir: filepath.Join(dir, "keys"), stop: stop}
+		return &demoRun{mysql: a.mysql, postgres: a.postgres, admin: a.admin, auditDir: filepath.Join(dir, "audit"), keyDir: filepath.Join(dir, "keys"), stop: stop}
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve ended: %v", err)

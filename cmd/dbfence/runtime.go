@@ -32,7 +32,7 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	parts := &runtimeParts{gate: eng, auditor: proxy.NopAuditor{}, onSchemaChange: eng.MarkCatalogStale, maskType: mysqlMaskTyped}
+	parts := &runtimeParts{gate: eng, pgGate: eng, auditor: proxy.NopAuditor{}, onSchemaChange: eng.MarkCatalogStale, maskType: mysqlMaskTyped}
 	if err := openAudit(cfg, log, reg, adm, parts); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/dbfence/dbfence/config"
 	"github.com/dbfence/dbfence/proxy"
 	mysqlproxy "github.com/dbfence/dbfence/proxy/mysql"
+	pgproxy "github.com/dbfence/dbfence/proxy/postgres"
 )
 
 func init() {
@@ -86,6 +87,7 @@ func newLogger(c config.Log) (*zap.Logger, error) {
 // runtimeParts are what serve builds from the configuration.
 type runtimeParts struct {
 	gate           mysqlproxy.Gate
+	pgGate         pgproxy.Gate
 	auditor        proxy.Auditor
 	closers        []func() error
 	maskType       mysqlproxy.TypedMasker
@@ -95,7 +97,10 @@ type runtimeParts struct {
 // serve runs every configured listener until ctx is cancelled, then drains.
 // listenersReady receives the bound addresses once every listener is up
 // (tests bind port 0 and learn the ports here).
-type listenersReady func(mysqlAddr, adminAddr string)
+type listenersReady func(listenAddrs)
+
+// listenAddrs are the addresses the listeners are bound to ("" when off).
+type listenAddrs struct{ mysql, postgres, admin string }
 
 func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.Duration, ready listenersReady) error {
 	reg := prometheus.NewRegistry()
@@ -153,6 +158,31 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.
 		mysqlAddr = ln.Addr().String()
 		log.Info("MySQL listener ready", zap.String("listen", mysqlAddr), zap.String("backend", cfg.MySQL.Backend))
 	}
+	var pgAddr string
+	if cfg.Listen.Postgres != "" {
+		clientTLS, err := cfg.Postgres.ClientTLSConfig()
+		if err != nil {
+			return err
+		}
+		backendTLS, err := cfg.Postgres.BackendTLSConfig()
+		if err != nil {
+			return err
+		}
+		eng := pgproxy.NewEngine(pgproxy.Config{
+			Backend: cfg.Postgres.Backend, BackendTLS: backendTLS, ClientTLS: clientTLS,
+			RequireClientTLS: cfg.Postgres.ClientTLS.Require, MaxMessage: cfg.Postgres.MaxMessage,
+			Gate: parts.pgGate, Audit: parts.auditor, Metrics: metrics, Log: log.Named("postgres"),
+		})
+		ln, err := net.Listen("tcp", cfg.Listen.Postgres)
+		if err != nil {
+			return fmt.Errorf("listen for PostgreSQL clients: %w", err)
+		}
+		srv := &proxy.Server{Handler: eng, Log: log}
+		servers = append(servers, srv)
+		go func() { errc <- srv.Serve(ln) }()
+		pgAddr = ln.Addr().String()
+		log.Info("PostgreSQL listener ready", zap.String("listen", pgAddr), zap.String("backend", cfg.Postgres.Backend))
+	}
 	admLn, err := net.Listen("tcp", cfg.Listen.Admin)
 	if err != nil {
 		return fmt.Errorf("listen for admin HTTP: %w", err)
@@ -160,7 +190,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.
 	go func() { errc <- adm.Serve(admLn) }()
 	log.Info("admin listener ready", zap.String("listen", admLn.Addr().String()))
 	if ready != nil {
-		ready(mysqlAddr, admLn.Addr().String())
+		ready(listenAddrs{mysql: mysqlAddr, postgres: pgAddr, admin: admLn.Addr().String()})
 	}
 
 	var runErr error
