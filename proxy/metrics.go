@@ -22,6 +22,9 @@ type Metrics struct {
 	Errors *prometheus.CounterVec
 	// Rows counts result rows relayed, and how many had masked cells.
 	Rows *prometheus.CounterVec
+	// MonitorDecisions counts statements of monitor-mode roles that the
+	// policy would have refused (they were forwarded).
+	MonitorDecisions *prometheus.CounterVec
 }
 
 // NewMetrics builds the collectors and registers them with reg (nil: not registered).
@@ -49,9 +52,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Rows: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "dbfence", Name: "rows_total", Help: "Result rows relayed, by treatment.",
 		}, []string{"protocol", "treatment"}),
+		MonitorDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "dbfence", Name: "monitor_would_refuse_total",
+			Help: "Statements of monitor-mode roles that the policy would have refused, by outcome and rule.",
+		}, []string{"protocol", "outcome", "rule"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.ConnectionsOpen, m.Connections, m.Statements, m.Latency, m.Bytes, m.Errors, m.Rows)
+		reg.MustRegister(m.ConnectionsOpen, m.Connections, m.Statements, m.Latency, m.Bytes, m.Errors, m.Rows, m.MonitorDecisions)
 	}
 	return m
 }

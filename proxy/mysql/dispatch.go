@@ -176,6 +176,7 @@ func (s *session) auditRefusal(cmd byte, command string, start time.Time, v *rul
 // (strict audit could not make the record durable) refuses them.
 func (s *session) auditBeforeForward(command string, start time.Time, v *rules.Verdict) ([]*proxy.StatementEvent, *fault.Error) {
 	evs := make([]*proxy.StatementEvent, len(v.Statements))
+	s.noteMonitor(v)
 	for i := range v.Statements {
 		ev := s.newEvent(command, start)
 		fillEvent(ev, &v.Statements[i])
@@ -308,6 +309,7 @@ func (s *session) handlePrepare(pkt []byte) error {
 	if v.Refusal != nil {
 		return s.auditRefusal(gm.COM_STMT_PREPARE, "prepare", start, v)
 	}
+	s.noteMonitor(v)
 	s.backend.seq = 0
 	s.rowBuf = append(append(s.rowBuf[:0], gm.COM_STMT_PREPARE), v.Forward...)
 	if err := s.toBackend(s.rowBuf); err != nil {
@@ -544,4 +546,18 @@ func (s *session) handleChangeUser(pkt []byte) (bool, error) {
 		return false, err
 	}
 	return true, s.flushClient()
+}
+
+// noteMonitor makes monitor-mode decisions visible: a statement the policy
+// would have refused is forwarded, logged at warn level and counted.
+func (s *session) noteMonitor(v *rules.Verdict) {
+	for i := range v.Statements {
+		sv := &v.Statements[i]
+		if sv.Monitor && sv.Outcome != rules.Allow {
+			s.e.m.all.MonitorDecisions.WithLabelValues(protocolName, sv.Outcome.String(), sv.Rule).Inc()
+			s.log.Warn("monitor mode: statement forwarded that the policy would refuse",
+				zap.String("outcome", sv.Outcome.String()), zap.String("rule", sv.Rule), zap.String("reason", sv.Reason),
+				zap.String("normalized", sv.Normalized))
+		}
+	}
 }

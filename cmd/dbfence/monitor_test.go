@@ -1,0 +1,61 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dbfence/dbfence/config"
+)
+
+// TestMonitorModeDecidesButDoesNotBlock: a monitor-mode role gets what it
+// asks for, and what the policy would have refused shows in the metrics.
+func TestMonitorModeDecidesButDoesNotBlock(t *testing.T) {
+	const policy = `
+version: monitor-1
+default_role: unrestricted
+classification:
+  - {column: gov.person.address, class: address, level: 3}
+principals:
+  - {users: [clerk], role: trial}
+roles:
+  trial:
+    monitor: true
+    classes:
+      address: {action: mask, algorithm: address}
+`
+	p := startDemoProxy(t, func(c *config.Config) {
+		var node yaml.Node
+		if err := yaml.Unmarshal([]byte(policy), &node); err != nil {
+			t.Fatal(err)
+		}
+		c.Policy = *node.Content[0]
+	})
+	db := dbAs(t, p.mysql, "clerk", "")
+	rows, err := queryAll(db, "SELECT UPPER(address) FROM person WHERE id = 1")
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("monitor role was blocked: %v", err)
+	}
+	resp, err := http.Get("http://" + p.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `dbfence_monitor_would_refuse_total{outcome="deny",protocol="mysql",rule="transformed_masked_column"} 1`) {
+		t.Fatalf("monitor decision not counted:\n%s", grepLines(string(body), "monitor"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
