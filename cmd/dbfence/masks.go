@@ -44,3 +44,8 @@ func mysqlValueType(t byte) masking.ValueType {
 	}
 	return masking.Other
 }
+
+// maskerForCharset adapts a masker to gbk/gb18030 results (masking.ForCharset).
+func maskerForCharset(m rules.Masker, charset string) (rules.Masker, error) {
+	return masking.ForCharset(m, charset)
+}

@@ -145,7 +145,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.
 		eng := mysqlproxy.NewEngine(mysqlproxy.Config{
 			Backend: cfg.MySQL.Backend, BackendTLS: backendTLS, ClientTLS: clientTLS,
 			RequireClientTLS: cfg.MySQL.ClientTLS.Require, MaxPacket: cfg.MySQL.MaxPacket,
-			Gate: parts.gate, MaskTyped: parts.maskType, KillQuery: kill, OnSchemaChange: parts.onSchemaChange,
+			Gate: parts.gate, MaskTyped: parts.maskType, MaskerForCharset: maskerForCharset, KillQuery: kill, OnSchemaChange: parts.onSchemaChange,
 			Audit: parts.auditor, Metrics: metrics, Log: log.Named("mysql"),
 		})
 		ln, err := net.Listen("tcp", cfg.Listen.MySQL)

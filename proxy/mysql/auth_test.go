@@ -46,7 +46,7 @@ type stateHandler struct{ server.EmptyHandler }
 
 func (stateHandler) HandleQuery(q string) (*gm.Result, error) {
 	if strings.Contains(q, "@@SESSION.sql_mode") {
-		rs, err := gm.BuildSimpleTextResultset([]string{"m", "c", "d"}, [][]interface{}{{"STRICT_TRANS_TABLES", "utf8mb4", nil}})
+		rs, err := gm.BuildSimpleTextResultset([]string{"m", "c", "d", "r"}, [][]interface{}{{"STRICT_TRANS_TABLES", "utf8mb4", nil, "utf8mb4"}})
 		if err != nil {
 			return nil, err
 		}

@@ -50,6 +50,10 @@ type Config struct {
 	Gate Gate
 	// MaskTyped handles masked cells of non-string columns; nil sends NULL.
 	MaskTyped TypedMasker
+	// MaskerForCharset adapts a masker to a result character set other than
+	// UTF-8 (gbk, gb18030: decode, mask per character, encode); an error
+	// means the set is not supported and masked cells are fully redacted.
+	MaskerForCharset func(m rules.Masker, charset string) (rules.Masker, error)
 	// KillQuery, when set, stops the backend query of connection id when its
 	// client disappears mid-result (through the metadata account).
 	KillQuery func(ctx context.Context, connectionID uint32) error

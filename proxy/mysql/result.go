@@ -389,7 +389,7 @@ func (s *session) maskTextRow(p []byte, rs *resultState) ([]byte, error) {
 // maskCell masks one cell value of MySQL type typ (text form).
 func (s *session) maskCell(m rules.Masker, v []byte, typ byte) ([]byte, bool) {
 	if isStringType(typ) {
-		s.cellBuf = m.Mask(s.cellBuf[:0], v)
+		s.cellBuf = s.inResultCharset(m).Mask(s.cellBuf[:0], v)
 		return s.cellBuf, true
 	}
 	if s.e.cfg.MaskTyped == nil {
@@ -471,7 +471,7 @@ func (s *session) maskBinaryRow(p []byte, rs *resultState) ([]byte, error) {
 		}
 		if isStringType(t) {
 			v, _, _ := readLenEncString(cell)
-			s.cellBuf = m.Mask(s.cellBuf[:0], v)
+			s.cellBuf = s.inResultCharset(m).Mask(s.cellBuf[:0], v)
 			out = appendLenEncString(out, s.cellBuf)
 			continue
 		}
@@ -526,4 +526,45 @@ func (s *session) serverError(p []byte, restricted bool) []byte {
 	out = fmt.Appendf(out, "dbfence: the server reported error %d; its text is withheld from your role because it can quote stored values", code)
 	s.cellBuf = out
 	return out
+}
+
+// utf8Compatible are result character sets whose text maskers read directly
+// (UTF-8, or single-byte sets in which every byte is one character).
+var utf8Compatible = map[string]bool{"": true, "utf8": true, "utf8mb3": true, "utf8mb4": true, "ascii": true, "binary": true, "latin1": true}
+
+// inResultCharset returns m adapted to the session's result character set:
+// string cells in gbk or gb18030 are decoded, masked per character and
+// encoded back (Config.MaskerForCharset). A set no adapter handles gets
+// every byte redacted: a cell is never returned half-understood.
+func (s *session) inResultCharset(m rules.Masker) rules.Masker {
+	if utf8Compatible[s.resultCharset] {
+		return m
+	}
+	if a, ok := s.charsetMaskers[m]; ok {
+		return a
+	}
+	var a rules.Masker = redactBytes{}
+	if s.e.cfg.MaskerForCharset != nil {
+		if cm, err := s.e.cfg.MaskerForCharset(m, s.resultCharset); err == nil {
+			a = cm
+		} else {
+			s.log.Warn("no masker for the result character set; masked cells are fully redacted",
+				zap.String("charset", s.resultCharset), zap.Error(err))
+		}
+	}
+	if s.charsetMaskers == nil {
+		s.charsetMaskers = map[rules.Masker]rules.Masker{}
+	}
+	s.charsetMaskers[m] = a
+	return a
+}
+
+// redactBytes replaces every byte with '*'.
+type redactBytes struct{}
+
+func (redactBytes) Mask(dst, src []byte) []byte {
+	for range src {
+		dst = append(dst, '*')
+	}
+	return dst
 }

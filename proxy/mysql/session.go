@@ -52,6 +52,10 @@ type session struct {
 	// held and heldLens keep column metadata back until it is checked.
 	held     []byte
 	heldLens []int
+	// resultCharset is @@character_set_results ("" when NULL: no conversion).
+	resultCharset string
+	// charsetMaskers caches maskers adapted to resultCharset.
+	charsetMaskers map[rules.Masker]rules.Masker
 	// closedByClient is set when the client said COM_QUIT.
 	closedByClient bool
 }
@@ -424,16 +428,20 @@ func (s *session) fullAuthOverRSA(perform []byte, scramble []byte) error {
 
 // refreshSessionState reads the session variables the rules depend on.
 func (s *session) refreshSessionState() error {
-	row, err := s.backendQueryRow("SELECT @@SESSION.sql_mode, @@SESSION.character_set_client, DATABASE()")
+	row, err := s.backendQueryRow("SELECT @@SESSION.sql_mode, @@SESSION.character_set_client, DATABASE(), @@SESSION.character_set_results")
 	if err != nil {
 		return err
 	}
-	if len(row) != 3 {
+	if len(row) != 4 {
 		return fmt.Errorf("session state query returned %d columns", len(row))
 	}
 	s.rs.SQLMode = rules.ParseSQLMode(string(row[0]))
 	s.rs.Charset = strings.ToLower(string(row[1]))
 	s.rs.Database = string(row[2])
+	if rc := strings.ToLower(string(row[3])); rc != s.resultCharset {
+		s.resultCharset = rc
+		s.charsetMaskers = nil
+	}
 	return nil
 }
 
