@@ -38,6 +38,8 @@ type packetConn struct {
 	rbuf []byte
 	// wbuf holds frames not yet written to the socket.
 	wbuf []byte
+	// hdr receives frame headers (a field, so reading one does not allocate).
+	hdr [4]byte
 	// seq is the sequence id of the next frame to read or write.
 	seq uint8
 	// maxPacket bounds logical packets read; 0 means no bound.
@@ -78,9 +80,9 @@ func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 // frame against p.seq and advances p.seq past the packet.
 func (p *packetConn) readPacket() ([]byte, error) {
 	p.rbuf = p.rbuf[:0]
-	var hdr [4]byte
+	hdr := p.hdr[:]
 	for {
-		if _, err := io.ReadFull(p.r, hdr[:]); err != nil {
+		if _, err := io.ReadFull(p.r, hdr); err != nil {
 			return nil, err
 		}
 		n := int(uint32(hdr[0]) | uint32(hdr[1])<<8 | uint32(hdr[2])<<16)
@@ -120,7 +122,7 @@ const maxDiscard = 256 << 20
 // has n payload bytes, up to maxDiscard bytes.
 func (p *packetConn) discardPacket(n int) {
 	total := 0
-	var hdr [4]byte
+	hdr := p.hdr[:]
 	for {
 		if _, err := p.r.Discard(n); err != nil {
 			return
@@ -129,7 +131,7 @@ func (p *packetConn) discardPacket(n int) {
 		if n < maxFrame || total > maxDiscard {
 			return
 		}
-		if _, err := io.ReadFull(p.r, hdr[:]); err != nil {
+		if _, err := io.ReadFull(p.r, hdr); err != nil {
 			return
 		}
 		n = int(uint32(hdr[0]) | uint32(hdr[1])<<8 | uint32(hdr[2])<<16)
