@@ -33,6 +33,7 @@ func TestCLI(t *testing.T) {
 		{"help lists every command", []string{"help"}, 0, "discover", ""},
 		{"unknown command", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
 		{"check accepts the demo configuration", []string{"check", "--config", "../../configs/demo.yaml"}, 0, "ok: policy \"demo-1\"", ""},
+		{"check accepts the documented example", []string{"check", "--config", "../../configs/dbfence.example.yaml"}, 0, "ok: policy", ""},
 		{"check names the line of an unknown key", []string{"check", "--config", bad}, 1, "", "bad.yaml:8"},
 		{"check builds every masker", []string{"check", "--config", badMask}, 1, "", "no_such_algorithm"},
 		{"check of a missing file", []string{"check", "--config", filepath.Join(dir, "none.yaml")}, 1, "", "no such file"},
