@@ -192,8 +192,11 @@ func TestTailFollow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb syncBuffer
 	done := make(chan int)
+	since := time.Now().Add(-time.Second).UTC().Format(time.RFC3339)
 	go func() {
-		done <- run(ctx, []string{"tail", "-f", "-n", "0", "--dir", logDir, "--user", "carol"}, &out, &errb)
+		// --since rather than -n 0: the records must be followed whether tail
+		// starts before or after the writer (a race on a loaded machine).
+		done <- run(ctx, []string{"tail", "-f", "--since", since, "--dir", logDir, "--user", "carol"}, &out, &errb)
 	}()
 	l, err := audit.Open(audit.Config{Dir: logDir,
 		HMACKeyFile:       filepath.Join(keyDir, audit.HMACKeyFileName),
