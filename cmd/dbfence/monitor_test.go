@@ -59,3 +59,41 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestMetricsAndHealth: after some traffic /metrics shows connections,
+// statements by command and outcome, latency, bytes and errors, and
+// /healthz reports the audit log healthy.
+func TestMetricsAndHealth(t *testing.T) {
+	p := startDemoProxy(t, nil)
+	db := dbAs(t, p.mysql, "clerk", "")
+	if _, err := queryAll(db, "SELECT name FROM person WHERE id = 1"); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = queryAll(db, "SELECT UPPER(address) FROM person WHERE id = 1")
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + p.admin + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	_, body := get("/metrics")
+	for _, want := range []string{
+		`dbfence_connections_total{outcome="ok",protocol="mysql"}`,
+		`dbfence_statements_total{command="query",outcome="ok",protocol="mysql"}`,
+		`dbfence_statements_total{command="query",outcome="denied",protocol="mysql"} 1`,
+		`dbfence_command_duration_seconds_bucket{command="query",protocol="mysql"`,
+		`dbfence_bytes_total{direction="backend_to_client",protocol="mysql"}`,
+		`dbfence_errors_total{kind="column_denied",protocol="mysql"} 1`,
+		`dbfence_rows_total{protocol="mysql",treatment="masked"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if code, body := get("/healthz"); code != 200 || !strings.Contains(body, `"audit":"ok"`) {
+		t.Errorf("/healthz: %d %s", code, body)
+	}
+}

@@ -263,6 +263,10 @@ func (s *session) handleQuery(pkt []byte) error {
 	} else {
 		s.e.m.commands[gm.COM_QUERY].ok.Inc()
 	}
+	if len(evs) > 0 {
+		// Bytes of a multi-statement response are counted on its last statement.
+		evs[len(evs)-1].Bytes = int64(s.client.bytesOut)
+	}
 	err := s.flushClient()
 	// Outcomes are recorded after the response left, so that recording them
 	// adds no latency; a client that vanished still gets its statement's
@@ -398,6 +402,7 @@ func (s *session) handleExecute(pkt []byte) error {
 		rs = resultState{plan: &st.verdict, binary: true, stmt: st, cols: rs.cols[:0], restricted: st.restricted}
 	}
 	ev.Rows = rs.rows
+	ev.Bytes = int64(s.client.bytesOut)
 	ev.Duration = time.Since(start)
 	if aborted {
 		s.e.m.commands[gm.COM_STMT_EXECUTE].failed.Inc()

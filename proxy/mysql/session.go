@@ -533,6 +533,9 @@ func (s *session) run(ctx context.Context) {
 		cmd := pkt[0]
 		keep, err := s.dispatch(cmd, pkt)
 		s.e.m.commands[cmd].latency.Observe(time.Since(start).Seconds())
+		s.e.m.bytesIn.Add(float64(s.client.bytesIn))
+		s.e.m.bytesOut.Add(float64(s.client.bytesOut))
+		s.client.bytesIn, s.client.bytesOut = 0, 0
 		s.ps.SetBusy(false)
 		if err != nil {
 			s.endOnError(err)
