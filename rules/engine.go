@@ -173,7 +173,7 @@ func (e *Engine) CheckMySQL(sess *Session, text string) *Verdict {
 		}
 	}
 	v := entry.verdict(forward)
-	v.Literals = mysqlsql.AppendLiterals(nil, resolved, mode)
+	v.Literals = mysqlsql.AppendLiterals(make([]string, 0, 8), resolved, mode)
 	v.Restricted = !role.unrestricted
 	return v
 }
