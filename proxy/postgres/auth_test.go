@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 	"net"
 	"slices"
@@ -22,14 +23,16 @@ type fakeAuthBackend struct {
 	accept  bool
 	// got receives the client's first authentication answer.
 	got chan pgproto3.FrontendMessage
+	// script answers each client message after the startup, in order.
+	script []pgproto3.BackendMessage
 }
 
-func startFakeBackend(t *testing.T, request pgproto3.BackendMessage, accept bool) *fakeAuthBackend {
+func startFakeBackend(t *testing.T, request pgproto3.BackendMessage, accept bool, script ...pgproto3.BackendMessage) *fakeAuthBackend {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fb := &fakeAuthBackend{ln: ln, request: request, accept: accept, got: make(chan pgproto3.FrontendMessage, 1)}
+	fb := &fakeAuthBackend{ln: ln, request: request, accept: accept, got: make(chan pgproto3.FrontendMessage, 1), script: script}
 	t.Cleanup(func() { ln.Close() })
 	go fb.serve()
 	return fb
@@ -73,6 +76,13 @@ func (fb *fakeAuthBackend) serve() {
 	be.Send(&pgproto3.BackendKeyData{ProcessID: 4242, SecretKey: 99})
 	be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
 	_ = be.Flush()
+	for _, m := range fb.script {
+		if _, err := be.Receive(); err != nil {
+			return
+		}
+		be.Send(m)
+		_ = be.Flush()
+	}
 	_, _ = be.Receive() // Terminate
 }
 
@@ -180,5 +190,35 @@ func TestBackendKeyReplaced(t *testing.T) {
 	}
 	if !slices.Contains(kinds, "ParameterStatus") {
 		t.Errorf("parameters not relayed: %v", kinds)
+	}
+}
+
+func TestUnexpectedBackendMessageEndsSession(t *testing.T) {
+	tests := []struct {
+		desc   string
+		answer pgproto3.BackendMessage
+	}{
+		{"ParseComplete answering a Query", &pgproto3.ParseComplete{}},
+		{"CopyBothResponse (replication only)", &pgproto3.CopyBothResponse{}},
+		{"a FunctionCallResponse nobody asked for", &pgproto3.FunctionCallResponse{Result: []byte("x")}},
+	}
+	for _, tc := range tests {
+		fb := startFakeBackend(t, &pgproto3.AuthenticationCleartextPassword{}, true, tc.answer)
+		addr, _ := startProxy(t, passGate{}, func(c *Config) { c.Backend = fb.ln.Addr().String() })
+		c, err := pgconn.Connect(context.Background(), connString(addr, "u", "p", "db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Exec(context.Background(), "SELECT 1").ReadAll()
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "08P01" || pe.Severity != "FATAL" {
+			t.Errorf("%s: got %v", tc.desc, err)
+		}
+		if !c.IsClosed() {
+			if _, err := c.Exec(context.Background(), "SELECT 1").ReadAll(); err == nil {
+				t.Errorf("%s: session lives on", tc.desc)
+			}
+		}
+		c.Close(context.Background())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -99,6 +100,26 @@ func TestSideChannelsOfRestrictedSessions(t *testing.T) {
 		if tc.want != "" && (len(notices) != 1 || notices[0] != tc.want) {
 			t.Errorf("%s: notices %q", tc.desc, notices)
 		}
+	}
+	// Notification payloads are emptied.
+	if _, err := c.Exec(ctx, "LISTEN ch"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "SELECT pg_notify('ch', '110101198705064512')"); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	n, err := c.WaitForNotification(wctx)
+	if err != nil || n.Channel != "ch" || n.Payload != "" {
+		t.Fatalf("notification in a restricted session: %+v %v", n, err)
+	}
+	// application_name set from a value is emptied in ParameterStatus.
+	if _, err := c.Exec(ctx, "SELECT set_config('application_name', 'x110101', false)"); err != nil {
+		t.Fatal(err)
+	}
+	if v := c.PgConn().ParameterStatus("application_name"); v != "" {
+		t.Fatalf("application_name reached the client: %q", v)
 	}
 	// Backend errors keep their SQLSTATE but not their text.
 	_, err = c.Exec(ctx, "SELECT 'x110101'::int")

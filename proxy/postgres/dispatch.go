@@ -138,15 +138,15 @@ func (s *session) dispatch(typ byte, body []byte) (keep bool, err error) {
 	case msgQuery:
 		return true, s.handleQuery(body)
 	case msgParse:
-		return true, s.handleParse(body)
+		return true, s.drainLongPipeline(s.handleParse(body))
 	case msgBind:
-		return true, s.handleBind(body)
+		return true, s.drainLongPipeline(s.handleBind(body))
 	case msgDescribe:
-		return true, s.handleDescribe(body)
+		return true, s.drainLongPipeline(s.handleDescribe(body))
 	case msgExecute:
-		return true, s.handleExecute(body)
+		return true, s.drainLongPipeline(s.handleExecute(body))
 	case msgClose:
-		return true, s.handleClose(body)
+		return true, s.drainLongPipeline(s.handleClose(body))
 	case msgSync:
 		s.clientSkip = false
 		if err := s.toBackend(msgSync, nil); err != nil {
@@ -179,6 +179,24 @@ func (s *session) dispatch(typ byte, body []byte) (keep bool, err error) {
 	return false, s.violation("dbfence: unknown message type %q", typ)
 }
 
+// drainEvery is the number of requests awaiting a response after which the
+// proxy sends its own Flush and relays what the backend has answered, so a
+// client that pipelines many messages before Sync while reading responses
+// (pgx batches, libpq pipeline mode) never stalls against full socket buffers.
+const drainEvery = 256
+
+// drainLongPipeline relays the responses so far once drainEvery requests
+// are waiting (err is the handler's result, passed through).
+func (s *session) drainLongPipeline(err error) error {
+	if err != nil || s.queued() < drainEvery {
+		return err
+	}
+	if err := s.toBackend(msgFlush, nil); err != nil {
+		return err
+	}
+	return s.flushAndDrain()
+}
+
 func (s *session) violation(format string, args ...any) *fault.Error {
 	return fault.New(fault.ProtocolViolation, format, args...)
 }
@@ -187,6 +205,9 @@ func (s *session) violation(format string, args ...any) *fault.Error {
 func (s *session) enqueue(p pending) error {
 	if len(s.queue)-s.qh >= s.e.cfg.MaxPipeline {
 		return fault.New(fault.ProtocolViolation, "dbfence: more than %d messages pipelined without Sync", s.e.cfg.MaxPipeline)
+	}
+	if p.kind == pendSync || p.kind == pendQuery {
+		s.segSent++
 	}
 	s.queue = append(s.queue, p)
 	return nil
@@ -343,10 +364,12 @@ func (s *session) handleQuery(body []byte) error {
 	return s.flushAndDrain()
 }
 
-// planOf is the plan of a one-statement verdict (nil: no treatment).
+// planOf is the plan of a one-statement verdict. A verdict with no
+// statement (empty text) gets a plan of zero columns: any result it
+// unexpectedly returns is refused.
 func planOf(v *rules.Verdict) *rules.StatementVerdict {
 	if len(v.Statements) == 0 {
-		return nil
+		return &rules.StatementVerdict{Kind: "empty", Outcome: rules.Allow, Columns: []rules.ColumnPlan{}}
 	}
 	return &v.Statements[0]
 }
@@ -403,7 +426,7 @@ func (s *session) handleBind(body []byte) error {
 		return err
 	}
 	name := string(bm.portal)
-	p := &portalState{plan: st.plan, formats: bm.resultFormats}
+	p := &portalState{plan: st.plan, formats: bm.resultFormats, seg: s.segSent}
 	prev, had := s.portals[name]
 	s.portals[name] = p
 	return s.enqueue(pending{kind: pendBind, name: name, portal: p, prevPortal: prev, hadPrev: had})

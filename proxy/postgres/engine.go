@@ -86,6 +86,11 @@ type Config struct {
 	// restricted ones notices and errors keep only severity and SQLSTATE,
 	// notification payloads and parameter values are emptied.
 	RelaySideChannel func(sess *rules.Session, restricted bool, kind SideChannel) bool
+	// Origins, when set, resolves the table OID and attribute number of each
+	// result column of a plan with Columns, and the result is refused when
+	// they disagree with the plan's OrgTable/OrgColumn predictions (or cannot
+	// be resolved). Masking does not depend on it.
+	Origins *Origins
 	// OnSchemaChange is called after a statement the rules flagged as changing
 	// the schema (DDL) completes, so the catalog is refreshed.
 	OnSchemaChange func()

@@ -86,6 +86,21 @@ func TestPipelineWithRefusedParseRecoversAtSync(t *testing.T) {
 			codes: []string{"42501"},
 		},
 		{
+			desc: "a portal bound outside a transaction block is gone after Sync: its name reused by DECLARE is refused",
+			msgs: []pgproto3.FrontendMessage{
+				&pgproto3.Query{String: "ROLLBACK"},
+				&pgproto3.Parse{Name: "lax", Query: "SELECT 1"},
+				&pgproto3.Bind{DestinationPortal: "cur2", PreparedStatement: "lax"},
+				&pgproto3.Sync{},
+				&pgproto3.Query{String: "BEGIN; DECLARE cur2 CURSOR FOR SELECT 'hidden'"},
+				&pgproto3.Execute{Portal: "cur2"},
+				&pgproto3.Sync{},
+			},
+			kinds: []string{"CommandComplete", "ReadyForQuery", "ParseComplete", "BindComplete", "ReadyForQuery",
+				"CommandComplete", "CommandComplete", "ReadyForQuery", "ErrorResponse", "ReadyForQuery"},
+			codes: []string{"42501"},
+		},
+		{
 			desc: "the refusal aborted the transaction as a backend error would",
 			msgs: []pgproto3.FrontendMessage{
 				&pgproto3.Query{String: "SELECT 1"},
@@ -149,7 +164,11 @@ func TestPipelineWithRefusedParseRecoversAtSync(t *testing.T) {
 		if tc.msgs != nil {
 			rc.send(tc.msgs...)
 		}
-		kinds, codes, _ := rc.until()
+		var kinds, codes []string
+		for range strings.Count(strings.Join(tc.kinds, ","), "ReadyForQuery") {
+			k, c, _ := rc.until()
+			kinds, codes = append(kinds, k...), append(codes, c...)
+		}
 		if !slices.Equal(kinds, tc.kinds) || !slices.Equal(codes, tc.codes) {
 			t.Errorf("%s:\n got %v %v\nwant %v %v", tc.desc, kinds, codes, tc.kinds, tc.codes)
 		}
@@ -245,5 +264,48 @@ func TestFunctionCallRefused(t *testing.T) {
 	rc.send(&pgproto3.Query{String: "SELECT 1"})
 	if kinds, _, rows := rc.until(); len(rows) != 1 {
 		t.Fatalf("after FunctionCall: %v", kinds)
+	}
+}
+
+func TestSQLDeallocateForgetsProtocolStatements(t *testing.T) {
+	setupTestDB(t)
+	const swap = "DEALLOCATE s2; PREPARE s2 AS SELECT 'hidden'"
+	gate := passGate{multi: map[string][]rules.StatementVerdict{swap: {
+		{Kind: "deallocate", Outcome: rules.Allow}, {Kind: "prepare", Outcome: rules.Allow},
+	}}}
+	addr, _ := startProxy(t, gate, nil)
+	rc := dialRaw(t, addr)
+	rc.send(&pgproto3.Parse{Name: "s2", Query: "SELECT 1"}, &pgproto3.Sync{})
+	rc.until()
+	rc.send(&pgproto3.Query{String: swap})
+	rc.until()
+	rc.send(&pgproto3.Bind{PreparedStatement: "s2"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	kinds, codes, rows := rc.until()
+	if len(rows) != 0 || !slices.Equal(codes, []string{"42501"}) {
+		t.Fatalf("statement re-created by SQL PREPARE was bound: %v %v %v", kinds, codes, rows)
+	}
+}
+
+func TestBinaryPortalMaskedAndCappedAcrossSuspension(t *testing.T) {
+	setupTestDB(t)
+	capped := maskPlan
+	capped.RowCap = 2
+	addr, _ := startProxy(t, passGate{plan: map[string]rules.StatementVerdict{maskQuery: capped}}, nil)
+	rc := dialRaw(t, addr)
+	// No Describe from the client: the proxy describes the portal itself.
+	rc.send(&pgproto3.Parse{Query: maskQuery}, &pgproto3.Bind{ResultFormatCodes: []int16{1}},
+		&pgproto3.Execute{MaxRows: 1}, &pgproto3.Execute{MaxRows: 1}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	kinds, codes, rows := rc.until()
+	want := []string{"ParseComplete", "BindComplete", "DataRow", "PortalSuspended", "DataRow", "PortalSuspended", "ErrorResponse", "ReadyForQuery"}
+	if !slices.Equal(kinds, want) || !slices.Equal(codes, []string{"54000"}) {
+		t.Fatalf("got %v %v", kinds, codes)
+	}
+	if rows[0][1] != "**" || rows[0][2] != "" || rows[0][3] != "******************" || rows[1][1] != "****" {
+		t.Fatalf("binary cells not masked: %q", rows)
+	}
+	// The session goes on.
+	rc.send(&pgproto3.Query{String: "SELECT 1"})
+	if _, codes, rows := rc.until(); len(rows) != 1 || codes != nil {
+		t.Fatalf("after the cap: %v %v", rows, codes)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/dbfence/dbfence/proxy"
 )
@@ -164,12 +165,12 @@ func TestClientGoneMidResultCancelsBackendQuery(t *testing.T) {
 
 func TestShutdownDrainsIdleSessions(t *testing.T) {
 	setupTestDB(t)
-	cfg := Config{Backend: backendAddr(), Gate: passGate{}}
+	cfg := Config{Backend: backendAddr(), Gate: passGate{}, Log: zaptest.NewLogger(t)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &proxy.Server{Handler: NewEngine(cfg), Log: nil}
+	srv := &proxy.Server{Handler: NewEngine(cfg), Log: cfg.Log}
 	go srv.Serve(ln)
 	c := connect(t, ln.Addr().String(), "dbfence_test", "dbfence-test-pass", testDB, pgx.QueryExecModeSimpleProtocol)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -179,3 +179,6 @@ func setupTestDB(t testing.TB) {
 		}
 	})
 }
+
+// proxyTestSession is the listener session the fuzzers hand to sessions.
+var proxyTestSession proxy.Session

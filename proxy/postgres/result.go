@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"time"
@@ -159,8 +160,8 @@ func (s *session) handleBackend(typ byte, body []byte) error {
 			if !ok {
 				return fault.New(fault.ProtocolViolation, "dbfence: malformed RowDescription from the backend")
 			}
-			if plan != nil && plan.Columns != nil && len(cols) != len(plan.Columns) {
-				return s.abort(mismatch(len(cols), len(plan.Columns)))
+			if fe := s.checkColumns(plan, cols); fe != nil {
+				return s.abort(fe)
 			}
 			return s.emit(typ, body)
 		case typ == msgNoData && p.paramDescSeen:
@@ -184,8 +185,8 @@ func (s *session) handleBackend(typ byte, body []byte) error {
 			}
 			if portal != nil {
 				portal.cols = cols
-				if pl := portal.plan; pl != nil && pl.Columns != nil && len(cols) != len(pl.Columns) {
-					return s.abort(mismatch(len(cols), len(pl.Columns)))
+				if fe := s.checkColumns(portal.plan, cols); fe != nil {
+					return s.abort(fe)
 				}
 			}
 		case msgNoData:
@@ -228,6 +229,34 @@ func (s *session) handleBackend(typ byte, body []byte) error {
 	return s.unexpected(typ, p)
 }
 
+// checkColumns checks a result's description against plan: the column
+// count, and the columns' origins when Config.Origins is set.
+func (s *session) checkColumns(plan *rules.StatementVerdict, cols []column) *fault.Error {
+	if plan == nil || plan.Columns == nil {
+		return nil
+	}
+	if len(cols) != len(plan.Columns) {
+		return mismatch(len(cols), len(plan.Columns))
+	}
+	if s.e.cfg.Origins == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.e.cfg.DialTimeout)
+	defer cancel()
+	i, err := checkOrigins(ctx, s.e.cfg.Origins, s.rs.Database, plan.Columns, cols)
+	if err != nil {
+		s.log.Error("column origins could not be resolved", zap.Error(err))
+		return fault.Wrap(fault.ResultMismatch, err, "dbfence: the result's column origins could not be verified; result refused")
+	}
+	if i > 0 {
+		s.log.Warn("result metadata disagrees with the analysis; result refused", zap.Int("column", i),
+			zap.Uint32("table_oid", cols[i-1].tableOID), zap.Int16("attnum", cols[i-1].attnum),
+			zap.String("want_table", plan.Columns[i-1].OrgTable), zap.String("want_column", plan.Columns[i-1].OrgColumn))
+		return fault.New(fault.ResultMismatch, "dbfence: result column %d does not come from what the statement was analysed to read; result refused", i)
+	}
+	return nil
+}
+
 func mismatch(got, want int) *fault.Error {
 	return fault.New(fault.ResultMismatch, "dbfence: the server described %d result columns where %d were expected; result refused", got, want)
 }
@@ -239,6 +268,17 @@ func (s *session) readyForQuery(body []byte) error {
 	}
 	s.pop()
 	s.txStatus = body[0]
+	s.segDone++
+	if s.txStatus == 'I' {
+		// Outside a transaction block the backend has dropped every portal
+		// of the exchanges answered so far. Forgetting them keeps a portal
+		// name later reused by SQL DECLARE from inheriting a stale plan.
+		for name, p := range s.portals {
+			if p.seg < s.segDone {
+				delete(s.portals, name)
+			}
+		}
+	}
 	s.discard = false
 	s.backendSkip = false
 	return s.toClient(msgReadyForQuery, body)
@@ -453,8 +493,8 @@ func (s *session) finishExecute(p *pending, code string) {
 	} else {
 		s.e.m.commands[msgExecute].failed.Inc()
 	}
-	if pl := p.portal.plan; pl != nil && pl.ChangesCatalog && s.e.cfg.OnSchemaChange != nil {
-		s.e.cfg.OnSchemaChange()
+	if code == "" {
+		s.statementDone(p.portal.plan)
 	}
 }
 
@@ -475,8 +515,8 @@ func (s *session) queryResponse(p *pending, typ byte, body []byte) error {
 				return fault.New(fault.ProtocolViolation, "dbfence: malformed RowDescription from the backend")
 			}
 			q.cols = cols
-			if len(cols) != len(plan.Columns) {
-				return s.abort(mismatch(len(cols), len(plan.Columns)))
+			if fe := s.checkColumns(plan, cols); fe != nil {
+				return s.abort(fe)
 			}
 		}
 		return s.emit(typ, body)
@@ -517,6 +557,34 @@ func (s *session) queryResponse(p *pending, typ byte, body []byte) error {
 	return s.unexpected(typ, p)
 }
 
+// statementDone applies what a completed statement changes in the
+// proxy's own state: after DDL the catalog caches are told; after SQL
+// DEALLOCATE or DISCARD the protocol statement names are forgotten, so a
+// name re-created by SQL PREPARE (whose text the proxy never decided) cannot
+// be bound under an old plan.
+func (s *session) statementDone(sv *rules.StatementVerdict) {
+	if sv == nil {
+		return
+	}
+	if sv.ChangesCatalog {
+		s.catalogChanged()
+	}
+	switch sv.Kind {
+	case "deallocate", "discard":
+		clear(s.stmts)
+	}
+}
+
+// catalogChanged tells whoever caches the catalog that DDL completed.
+func (s *session) catalogChanged() {
+	if s.e.cfg.Origins != nil {
+		s.e.cfg.Origins.Forget()
+	}
+	if s.e.cfg.OnSchemaChange != nil {
+		s.e.cfg.OnSchemaChange()
+	}
+}
+
 // finishStatement closes the audit record of the current statement of a query.
 func (s *session) finishStatement(q *queryState, code string) {
 	if q.idx < len(q.evs) {
@@ -528,8 +596,8 @@ func (s *session) finishStatement(q *queryState, code string) {
 		}
 		ev.ErrorCode = code
 		s.e.cfg.Audit.StatementDone(ev)
-		if sv := &q.v.Statements[q.idx]; sv.ChangesCatalog && s.e.cfg.OnSchemaChange != nil {
-			s.e.cfg.OnSchemaChange()
+		if code == "" {
+			s.statementDone(&q.v.Statements[q.idx])
 		}
 	}
 	q.idx++
@@ -539,13 +607,14 @@ func (s *session) finishStatement(q *queryState, code string) {
 
 // planAt returns the plan for the i-th statement's results. Results beyond
 // the statements take the last statement's plan only when it needs no
-// treatment; otherwise they are refused.
+// treatment; otherwise (or when the verdict has no statements) they are
+// refused.
 func planAt(v *rules.Verdict, i int) (*rules.StatementVerdict, bool) {
 	if i < len(v.Statements) {
 		return &v.Statements[i], true
 	}
 	if len(v.Statements) == 0 {
-		return nil, true
+		return nil, false // a text decided as holding no statement returns no rows
 	}
 	last := &v.Statements[len(v.Statements)-1]
 	if last.Columns == nil && last.RowCap == 0 {

@@ -60,6 +60,8 @@ type session struct {
 	// backendSkip is set after the backend reported an extended-protocol
 	// error: it answers nothing more until Sync.
 	backendSkip bool
+	// segSent counts Syncs and Queries sent, segDone the ReadyForQuery received.
+	segSent, segDone int
 	// discard drops backend messages until the next ReadyForQuery (after the
 	// proxy aborted a response with its own error).
 	discard bool
@@ -86,6 +88,8 @@ type portalState struct {
 	formats []int16
 	// cols are the result columns as a Describe of the portal reported them.
 	cols []column
+	// seg is the exchange (count of Syncs and Queries sent before it) that bound the portal.
+	seg int
 	// described is set once a Describe of the portal is on its way.
 	described bool
 	// rowsSent counts rows sent across Executes, for the row cap.

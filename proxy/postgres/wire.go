@@ -150,9 +150,6 @@ func (m *msgConn) writeRaw(p []byte) error {
 
 func (m *msgConn) flush() error { return m.w.Flush() }
 
-// buffered reports whether unread input is already buffered.
-func (m *msgConn) buffered() bool { return m.r.Buffered() > 0 }
-
 // appendError appends a framed ErrorResponse for fe.
 func appendError(dst []byte, severity string, fe *fault.Error) []byte {
 	er := pgproto3.ErrorResponse{Severity: severity, SeverityUnlocalized: severity, Code: fe.Kind.PostgresState(), Message: fe.Message}
