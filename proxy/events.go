@@ -2,7 +2,10 @@ package proxy
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
+
+	"github.com/dbfence/dbfence/rules"
 )
 
 // Auditor receives the events engines emit. Implementations are safe for
@@ -74,3 +77,30 @@ type NopAuditor struct{}
 func (NopAuditor) Connection(*ConnectionEvent)     {}
 func (NopAuditor) Statement(*StatementEvent) error { return nil }
 func (NopAuditor) StatementDone(*StatementEvent)   {}
+
+// ApplyVerdict copies a statement's decision into the event: kind,
+// normalized text, decision, rule, reason, policy version and the masked
+// columns (by origin column name, or "#n" for computed ones). A nil verdict
+// (no decision needed, e.g. a protocol-level command) reads as allowed.
+func (ev *StatementEvent) ApplyVerdict(sv *rules.StatementVerdict) {
+	if sv == nil {
+		ev.Decision = rules.Allow.String()
+		return
+	}
+	ev.Kind = sv.Kind
+	ev.Normalized = sv.Normalized
+	ev.Decision = sv.Outcome.String()
+	ev.Rule = sv.Rule
+	ev.Reason = sv.Reason
+	ev.PolicyVersion = sv.PolicyVersion
+	ev.MaskedColumns = ev.MaskedColumns[:0]
+	for i, c := range sv.Columns {
+		if c.Masker != nil {
+			name := c.OrgColumn
+			if name == "" {
+				name = "#" + strconv.Itoa(i+1)
+			}
+			ev.MaskedColumns = append(ev.MaskedColumns, name)
+		}
+	}
+}

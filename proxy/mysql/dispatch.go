@@ -128,31 +128,12 @@ func (s *session) newEvent(command string, start time.Time) *proxy.StatementEven
 	}
 }
 
-func fillEvent(ev *proxy.StatementEvent, sv *rules.StatementVerdict) {
-	ev.Kind = sv.Kind
-	ev.Normalized = sv.Normalized
-	ev.Decision = sv.Outcome.String()
-	ev.Rule = sv.Rule
-	ev.Reason = sv.Reason
-	ev.PolicyVersion = sv.PolicyVersion
-	ev.MaskedColumns = ev.MaskedColumns[:0]
-	for i, c := range sv.Columns {
-		if c.Masker != nil {
-			name := c.OrgColumn
-			if name == "" {
-				name = "#" + strconv.Itoa(i+1)
-			}
-			ev.MaskedColumns = append(ev.MaskedColumns, name)
-		}
-	}
-}
-
 // auditRefusal records and answers a refused text.
 func (s *session) auditRefusal(cmd byte, command string, start time.Time, v *rules.Verdict) error {
 	ev := s.newEvent(command, start)
 	for i := range v.Statements {
 		if v.Statements[i].Outcome != rules.Allow {
-			fillEvent(ev, &v.Statements[i])
+			ev.ApplyVerdict(&v.Statements[i])
 			break
 		}
 	}
@@ -179,7 +160,7 @@ func (s *session) auditBeforeForward(command string, start time.Time, v *rules.V
 	s.noteMonitor(v)
 	for i := range v.Statements {
 		ev := s.newEvent(command, start)
-		fillEvent(ev, &v.Statements[i])
+		ev.ApplyVerdict(&v.Statements[i])
 		if i == 0 {
 			// The literals of the whole text go with its first statement.
 			ev.Literals = v.Literals
@@ -374,7 +355,7 @@ func (s *session) handleExecute(pkt []byte) error {
 		return s.refuse(fault.New(fault.ProtocolViolation, "dbfence: unknown prepared statement"))
 	}
 	ev := s.newEvent("execute", start)
-	fillEvent(ev, &st.verdict)
+	ev.ApplyVerdict(&st.verdict)
 	ev.Literals = executeParams(pkt, st)
 	clear(st.longData)
 	if err := s.e.cfg.Audit.Statement(ev); err != nil {

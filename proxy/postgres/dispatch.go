@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -248,35 +247,12 @@ func (s *session) newEvent(command string, start time.Time) *proxy.StatementEven
 	}
 }
 
-func fillEvent(ev *proxy.StatementEvent, sv *rules.StatementVerdict) {
-	if sv == nil {
-		ev.Decision = rules.Allow.String()
-		return
-	}
-	ev.Kind = sv.Kind
-	ev.Normalized = sv.Normalized
-	ev.Decision = sv.Outcome.String()
-	ev.Rule = sv.Rule
-	ev.Reason = sv.Reason
-	ev.PolicyVersion = sv.PolicyVersion
-	ev.MaskedColumns = ev.MaskedColumns[:0]
-	for i, c := range sv.Columns {
-		if c.Masker != nil {
-			name := c.OrgColumn
-			if name == "" {
-				name = "#" + strconv.Itoa(i+1)
-			}
-			ev.MaskedColumns = append(ev.MaskedColumns, name)
-		}
-	}
-}
-
 // auditRefusal records a refused text.
 func (s *session) auditRefusal(typ byte, command string, start time.Time, v *rules.Verdict) {
 	ev := s.newEvent(command, start)
 	for i := range v.Statements {
 		if v.Statements[i].Outcome != rules.Allow {
-			fillEvent(ev, &v.Statements[i])
+			ev.ApplyVerdict(&v.Statements[i])
 			break
 		}
 	}
@@ -297,7 +273,7 @@ func (s *session) auditRefusal(typ byte, command string, start time.Time, v *rul
 // audit could not make the record durable) refuses it.
 func (s *session) auditStatement(command string, start time.Time, sv *rules.StatementVerdict) (*proxy.StatementEvent, *fault.Error) {
 	ev := s.newEvent(command, start)
-	fillEvent(ev, sv)
+	ev.ApplyVerdict(sv)
 	if err := s.e.cfg.Audit.Statement(ev); err != nil {
 		s.log.Error("audit unavailable; statement refused", zap.Error(err))
 		return nil, fault.Wrap(fault.AuditUnavailable, err, "dbfence: the audit log cannot be written; statements are refused until it recovers")
