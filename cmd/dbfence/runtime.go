@@ -33,8 +33,18 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 		return nil, fmt.Errorf("policy: %w", err)
 	}
 	parts := &runtimeParts{gate: eng, pgGate: eng, auditor: proxy.NopAuditor{}, onSchemaChange: eng.MarkCatalogStale, maskType: mysqlMaskTyped}
-	if err := openAudit(cfg, log, reg, adm, parts); err != nil {
+	alog, err := openAudit(cfg, log, reg, adm, parts)
+	if err != nil {
 		return nil, err
+	}
+	if cfg.Path != "" {
+		token, err := config.Secret(cfg.Admin.Token, cfg.Admin.TokenFile)
+		if err != nil {
+			return nil, err
+		}
+		r := &reloader{path: cfg.Path, engine: eng, alog: alog, log: log.Named("reload")}
+		r.mount(adm, token)
+		go r.watchSIGHUP(ctx)
 	}
 	if dsn, err := metadataDSN(cfg); err != nil {
 		return nil, err
@@ -110,19 +120,19 @@ func loadPolicy(cfg *config.Config) (*rules.Policy, error) {
 // openAudit opens the audit log the configuration names and mounts its
 // health check and live stream. Without an audit section statements are not
 // audited, and the log says so at every start.
-func openAudit(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer, adm *admin.Server, parts *runtimeParts) error {
+func openAudit(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer, adm *admin.Server, parts *runtimeParts) (*audit.Log, error) {
 	ac, ok, err := auditConfig(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !ok {
 		log.Warn("no audit section in the configuration: statements are NOT being audited")
-		return nil
+		return nil, nil
 	}
 	ac.Registerer = reg
 	alog, err := audit.Open(ac, log.Named("audit"))
 	if err != nil {
-		return fmt.Errorf("audit: %w", err)
+		return nil, fmt.Errorf("audit: %w", err)
 	}
 	parts.closers = append(parts.closers, alog.Close)
 	parts.auditor = &auditSink{log: alog, strict: ac.Mode == audit.ModeStrict, l: log.Named("audit")}
@@ -134,9 +144,9 @@ func openAudit(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer, a
 	})
 	token, err := config.Secret(cfg.Admin.Token, cfg.Admin.TokenFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	adm.Handle("GET /audit/stream", alog.StreamHandler(token))
 	log.Info("audit log open", zap.String("dir", ac.Dir), zap.String("mode", string(ac.Mode)))
-	return nil
+	return alog, nil
 }
