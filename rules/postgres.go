@@ -14,11 +14,21 @@ import (
 func (e *Engine) CheckPostgres(sess *Session, text string) *Verdict {
 	st := e.state.Load()
 	role := st.policy.roleFor(sess.User)
+	// Drivers send the same texts again and again (every extended-protocol
+	// Parse): the decision on an exact text is cached per role.
+	key := "pg\x00" + role.name + "\x00" + text
+	if c := st.cache.get(key); c != nil {
+		v := c.verdict(func() (string, *fault.Error) { return text, nil })
+		v.Restricted = !role.unrestricted
+		return v
+	}
 	stmts, err := pgsql.Parse(text)
 	if err != nil {
+		// Not cached: the message quotes the text.
 		return &Verdict{Refusal: fault.As(err), Restricted: !role.unrestricted}
 	}
 	v := &Verdict{Forward: text, Restricted: !role.unrestricted, Statements: make([]StatementVerdict, len(stmts))}
+	defer func() { st.cache.put(key, &cacheEntry{statements: v.Statements, refusal: v.Refusal, cacheable: true}) }()
 	for i, s := range stmts {
 		sv := StatementVerdict{
 			Kind: s.Kind, Outcome: Allow, Rule: "unrestricted", Reason: "role " + role.name + " has no rules",

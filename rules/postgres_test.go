@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/dbfence/dbfence/fault"
@@ -46,4 +47,24 @@ func TestCheckPostgres(t *testing.T) {
 	if v := e.CheckPostgres(&Session{User: "postgres"}, "SET search_path = x"); !v.Statements[0].ChangesSession {
 		t.Error("SET must be marked as changing the session")
 	}
+}
+
+func BenchmarkCheckPostgres(b *testing.B) {
+	e, err := NewEngine(nil, nil, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess := &Session{Protocol: ProtocolPostgres, User: "postgres", Charset: "UTF8"}
+	b.Run("FirstSight", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			e.CheckPostgres(sess, "SELECT abalance FROM pgbench_accounts WHERE aid = "+strconv.Itoa(i))
+		}
+	})
+	b.Run("RepeatedText", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			e.CheckPostgres(sess, "SELECT abalance FROM pgbench_accounts WHERE aid = $1")
+		}
+	})
 }
