@@ -99,9 +99,8 @@ func (a *auditSink) event(ev *proxy.StatementEvent, done bool) *audit.Event {
 		rec.Rows, rec.Bytes, rec.DurationUS = ev.Rows, ev.Bytes, ev.Duration.Microseconds()
 	}
 	if a.strict {
+		// Two records per statement: say which one this is.
 		rec.Detail = map[string]string{"phase": phase, "command": ev.Command}
-	} else {
-		rec.Detail = map[string]string{"command": ev.Command}
 	}
 	return rec
 }
