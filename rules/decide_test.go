@@ -118,8 +118,10 @@ func TestCatalogueForClerk(t *testing.T) {
 			for _, c := range tc.masked {
 				masked[c] = true
 			}
-			if len(tc.masked) == 0 && last.Columns != nil {
-				t.Errorf("no column needs masking, but Columns = %+v", last.Columns)
+			// The clerk hides columns, so every predictable result carries a
+			// plan (for the origin cross-check); only masked columns have a masker.
+			if len(tc.masked) > 0 && last.Columns == nil {
+				t.Errorf("columns need masking, but there is no plan")
 			}
 			for i, c := range last.Columns {
 				if (c.Masker != nil) != masked[i+1] {
