@@ -26,6 +26,8 @@ type Config struct {
 	Admin Admin `yaml:"admin"`
 	// Log configures process logging.
 	Log Log `yaml:"log"`
+	// Approval configures the approval workflow for bulk reads.
+	Approval Approval `yaml:"approval"`
 	// Audit is decoded by package audit (see its Config).
 	Audit yaml.Node `yaml:"audit"`
 	// Policy is decoded by package rules (see its Policy).
@@ -110,6 +112,15 @@ type Admin struct {
 	Token string `yaml:"token"`
 	// TokenFile, when set, holds the token instead (first line).
 	TokenFile string `yaml:"token_file"`
+}
+
+// Approval configures the approval workflow.
+type Approval struct {
+	// Store is the approval store file (empty: no workflow; statements that
+	// need an approval are simply refused).
+	Store string `yaml:"store"`
+	// Approvers are the people who may approve; never their own requests.
+	Approvers []string `yaml:"approvers"`
 }
 
 // Log configures process logging.

@@ -104,3 +104,14 @@ func (ev *StatementEvent) ApplyVerdict(sv *rules.StatementVerdict) {
 		}
 	}
 }
+
+// Approvals is the approval workflow seen from an engine. Implementations are
+// safe for concurrent use.
+type Approvals interface {
+	// Use consumes one use of a valid approval for exactly this user,
+	// database and normalized statement; ok is false when there is none.
+	Use(user, database, normalized string) (id string, rows int64, ok bool, err error)
+	// File files a request for the statement (or finds the pending one)
+	// and returns its id.
+	File(user, database, normalized string, rows int64, reason string) (id string, err error)
+}

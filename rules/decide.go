@@ -125,6 +125,11 @@ func (cp *compiledPolicy) decide(role *compiledRole, f *facts.Statement, cat *ca
 		}
 		d.sv.Columns = plan
 	}
+	if d.sv.Outcome == NeedsApproval {
+		// An approved run proceeds with the same masks; the approval sets
+		// its row limit.
+		d.sv.Columns, d.sv.RowCap = plan, role.rowCap
+	}
 	if role.monitor {
 		d.sv.Columns, d.sv.RowCap = nil, 0 // monitor: decide and log only
 	}

@@ -173,6 +173,12 @@ func (e *Engine) CheckMySQL(sess *Session, text string) *Verdict {
 		}
 	}
 	v := entry.verdict(forward)
+	if v.Refusal != nil && v.Refusal.Kind == fault.ApprovalRequired && len(v.Statements) == 1 &&
+		v.Statements[0].Outcome == NeedsApproval {
+		if text, err := forward(); err == nil {
+			v.Approval = &ApprovalNeed{Forward: text, Normalized: v.Statements[0].Normalized}
+		}
+	}
 	v.Literals = mysqlsql.AppendLiterals(make([]string, 0, 8), resolved, mode)
 	v.Restricted = !role.unrestricted
 	return v

@@ -94,6 +94,12 @@ type Verdict struct {
 	// Refusal is set when the text must not be forwarded at all (any statement
 	// denied, or the text could not be read). Engines send it to the client.
 	Refusal *fault.Error
+	// Approval is set when the text was refused only because its single
+	// statement needs an approval: with a valid approval for this user,
+	// database and fingerprint the engine may forward Approval.Forward with
+	// the statement's plan and the approved row limit. Nothing else may be
+	// forwarded for a refused text.
+	Approval *ApprovalNeed
 	// Literals are the literal values of the text, in order, as written
 	// (for the audit log, which stores them encrypted). Never cached.
 	Literals []string
@@ -163,4 +169,13 @@ type ColumnPlan struct {
 // Implementations are safe for concurrent use.
 type Masker interface {
 	Mask(dst, src []byte) []byte
+}
+
+// ApprovalNeed describes a statement that may run once approved.
+type ApprovalNeed struct {
+	// Forward is the text to send once approved.
+	Forward string
+	// Normalized is the statement an approval names (literals as ?): an
+	// approval covers the statement shape, for the same user and database.
+	Normalized string
 }

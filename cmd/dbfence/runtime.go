@@ -33,6 +33,11 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 		return nil, fmt.Errorf("policy: %w", err)
 	}
 	parts := &runtimeParts{gate: eng, pgGate: eng, auditor: proxy.NopAuditor{}, onSchemaChange: eng.MarkCatalogStale, maskType: mysqlMaskTyped}
+	if store, err := openApprovals(cfg); err != nil {
+		return nil, fmt.Errorf("approval: %w", err)
+	} else if store != nil {
+		parts.approvals = approvalGate{store: store}
+	}
 	alog, err := openAudit(cfg, log, reg, adm, parts)
 	if err != nil {
 		return nil, err

@@ -92,6 +92,7 @@ type runtimeParts struct {
 	closers        []func() error
 	maskType       mysqlproxy.TypedMasker
 	onSchemaChange func()
+	approvals      proxy.Approvals
 }
 
 // serve runs every configured listener until ctx is cancelled, then drains.
@@ -145,7 +146,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.
 		eng := mysqlproxy.NewEngine(mysqlproxy.Config{
 			Backend: cfg.MySQL.Backend, BackendTLS: backendTLS, ClientTLS: clientTLS,
 			RequireClientTLS: cfg.MySQL.ClientTLS.Require, MaxPacket: cfg.MySQL.MaxPacket,
-			Gate: parts.gate, MaskTyped: parts.maskType, MaskerForCharset: maskerForCharset, KillQuery: kill, OnSchemaChange: parts.onSchemaChange,
+			Gate: parts.gate, MaskTyped: parts.maskType, MaskerForCharset: maskerForCharset, KillQuery: kill, OnSchemaChange: parts.onSchemaChange, Approvals: parts.approvals,
 			Audit: parts.auditor, Metrics: metrics, Log: log.Named("mysql"),
 		})
 		ln, err := net.Listen("tcp", cfg.Listen.MySQL)

@@ -194,12 +194,21 @@ func planAt(v *rules.Verdict, i int) (*rules.StatementVerdict, bool) {
 func (s *session) handleQuery(pkt []byte) error {
 	start := time.Now()
 	v := s.e.cfg.Gate.CheckMySQL(&s.rs, string(pkt[1:]))
+	approvalID := ""
+	if v.Refusal != nil && v.Approval != nil && s.e.cfg.Approvals != nil {
+		v, approvalID = s.applyApproval(v)
+	}
 	if v.Refusal != nil {
 		return s.auditRefusal(gm.COM_QUERY, "query", start, v)
 	}
 	evs, fe := s.auditBeforeForward("query", start, v)
 	if fe != nil {
 		return s.refuse(fe)
+	}
+	if approvalID != "" {
+		for _, ev := range evs {
+			ev.ApprovalID = approvalID
+		}
 	}
 	s.backend.seq = 0
 	s.rowBuf = append(append(s.rowBuf[:0], gm.COM_QUERY), v.Forward...)
@@ -546,4 +555,34 @@ func (s *session) noteMonitor(v *rules.Verdict) {
 				zap.String("normalized", sv.Normalized))
 		}
 	}
+}
+
+// applyApproval turns a text refused only for lack of an approval into an
+// allowed one when a valid approval exists for this user, database and
+// statement (one use is consumed; the approved rows become the row cap), and
+// otherwise files a request and names it in the refusal. The verdict's
+// statements may be shared with other sessions: they are copied, not changed.
+func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
+	need := v.Approval
+	sv := v.Statements[0]
+	id, rows, ok, err := s.e.cfg.Approvals.Use(s.rs.User, s.rs.Database, need.Normalized)
+	if err != nil {
+		s.log.Error("approval store unavailable", zap.Error(err))
+		return v, ""
+	}
+	if ok {
+		sv.Outcome, sv.Rule, sv.Reason, sv.Error = rules.Allow, "approved", "approved by request "+id, nil
+		sv.RowCap = rows
+		s.log.Info("statement runs under an approval", zap.String("approval", id), zap.Int64("rows", rows))
+		return &rules.Verdict{Forward: need.Forward, Statements: []rules.StatementVerdict{sv},
+			Literals: v.Literals, Restricted: v.Restricted}, id
+	}
+	rid, err := s.e.cfg.Approvals.File(s.rs.User, s.rs.Database, need.Normalized, sv.RowCap, sv.Reason)
+	if err != nil {
+		s.log.Error("approval request could not be filed", zap.Error(err))
+		return v, ""
+	}
+	out := *v
+	out.Refusal = fault.New(fault.ApprovalRequired, "dbfence: approval required: request %s filed; ask an approver (%s)", rid, sv.Reason)
+	return &out, ""
 }

@@ -60,6 +60,9 @@ type Config struct {
 	// OnSchemaChange is called after a statement the rules flagged as
 	// changing the schema (DDL) completes, so the catalog is refreshed.
 	OnSchemaChange func()
+	// Approvals, when set, lets statements that need an approval run once
+	// approved, and files a request for those that are not.
+	Approvals proxy.Approvals
 	// Audit receives connection and statement events; nil discards them.
 	Audit proxy.Auditor
 	// Metrics are updated as sessions run; nil disables them.

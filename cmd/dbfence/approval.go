@@ -1,0 +1,148 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dbfence/dbfence/approval"
+	"github.com/dbfence/dbfence/config"
+	"github.com/dbfence/dbfence/proxy"
+)
+
+func init() {
+	register("approval", "list, show, approve, reject and revoke approval requests for bulk reads", runApproval)
+}
+
+// approvalGate adapts the approval store to the engines.
+type approvalGate struct{ store *approval.Store }
+
+var _ proxy.Approvals = approvalGate{}
+
+func (a approvalGate) Use(user, db, normalized string) (string, int64, bool, error) {
+	r, ok, err := a.store.Use(user, db, approval.Fingerprint(normalized))
+	if !ok || err != nil {
+		return "", 0, false, err
+	}
+	return r.ID, r.Rows, true, nil
+}
+
+func (a approvalGate) File(user, db, normalized string, rows int64, reason string) (string, error) {
+	r, err := a.store.File(user, db, normalized, rows, reason)
+	if err != nil {
+		return "", err
+	}
+	return r.ID, nil
+}
+
+// openApprovals opens the configured store (nil when the workflow is off).
+func openApprovals(cfg *config.Config) (*approval.Store, error) {
+	if cfg.Approval.Store == "" {
+		return nil, nil
+	}
+	return approval.Open(cfg.Approval.Store)
+}
+
+func runApproval(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("approval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "configs/dbfence.yaml", "configuration file (names the store and the approvers)")
+	as := fs.String("as", "", "the approver acting (must be listed in approval.approvers)")
+	comment := fs.String("comment", "", "the approver's comment")
+	valid := fs.Duration("valid", 24*time.Hour, "how long an approval holds")
+	uses := fs.Int("uses", 1, "how many runs an approval allows")
+	rows := fs.Int64("rows", 0, "rows each approved run may return (default: as requested)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: dbfence approval [flags] list|show ID|approve ID|reject ID|revoke ID
+
+Statements a role may only run with an approval (bulk reads) are refused with
+the id of a request filed for them. An approver (listed in approval.approvers,
+never the requester) approves it for a validity window, a number of uses and
+a number of rows; the requester's re-run of the same statement in the same
+database then succeeds, and nothing else does.
+
+Flags (before the verb):
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	verb, rest := fs.Arg(0), fs.Args()
+	if verb == "" {
+		fs.Usage()
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 1
+	}
+	store, err := openApprovals(cfg)
+	if err != nil || store == nil {
+		fmt.Fprintf(stderr, "dbfence approval: no approval.store in %s (%v)\n", *cfgPath, err)
+		return 1
+	}
+	id := ""
+	if verb != "list" {
+		if len(rest) != 2 {
+			fs.Usage()
+			return 2
+		}
+		id = rest[1]
+	}
+	decision := approval.Decision{Approver: *as, Comment: *comment, Validity: *valid, Uses: *uses, Rows: *rows}
+	needApprover := func() bool {
+		if *as == "" || !slices.Contains(cfg.Approval.Approvers, *as) {
+			fmt.Fprintf(stderr, "dbfence approval: --as must name an approver listed in approval.approvers\n")
+			return false
+		}
+		return true
+	}
+	var r *approval.Request
+	switch verb {
+	case "list":
+		list, err := store.List()
+		if err != nil {
+			fmt.Fprintf(stderr, "dbfence approval: %v\n", err)
+			return 1
+		}
+		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATUS\tREQUESTER\tDATABASE\tROWS\tCREATED\tSTATEMENT")
+		for _, r := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.Status, r.Requester, r.Database, r.Rows, r.Created.Format(time.RFC3339), r.Normalized)
+		}
+		tw.Flush()
+		return 0
+	case "show":
+		r, err = store.Get(id)
+	case "approve":
+		if !needApprover() {
+			return 1
+		}
+		r, err = store.Approve(id, decision)
+	case "reject":
+		if !needApprover() {
+			return 1
+		}
+		r, err = store.Reject(id, decision)
+	case "revoke":
+		if !needApprover() {
+			return 1
+		}
+		r, err = store.Revoke(id, *as)
+	default:
+		fmt.Fprintf(stderr, "dbfence approval: unknown verb %q\n", verb)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dbfence approval: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s %s requester=%s database=%s rows=%d uses_left=%d valid_until=%s approver=%s\n  %s\n",
+		r.ID, r.Status, r.Requester, r.Database, r.Rows, r.UsesLeft, r.ValidUntil.Format(time.RFC3339), r.Approver, r.Normalized)
+	return 0
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/dbfence/dbfence/config"
+)
+
+// TestApprovalStory: the clerk's bulk read is refused with a request id; the
+// clerk cannot approve it; an approver does; the clerk's re-run succeeds
+// exactly once with the approved rows, masked; another statement is still
+// refused.
+func TestApprovalStory(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "approvals.json")
+	cfgFile := filepath.Join(dir, "approvals.yaml")
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf("approval:\n  store: %s\n  approvers: [chief]\n", store)), 0o600)
+	p := startDemoProxy(t, func(c *config.Config) { c.Approval = config.Approval{Store: store, Approvers: []string{"chief"}} })
+	db := dbAs(t, p.mysql, "clerk", "")
+	const bulk = "SELECT id, name, id_card FROM person ORDER BY id LIMIT 120"
+	_, err := queryAll(db, bulk)
+	var me *gomysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1227 || !strings.Contains(me.Message, "approval required: request R-") {
+		t.Fatalf("bulk read: %v", err)
+	}
+	id := regexp.MustCompile(`R-\d{8}-\d{4}`).FindString(me.Message)
+
+	if code, _, errOut := cli("approval", "--config", cfgFile, "--as", "clerk", "approve", id); code == 0 {
+		t.Fatal("the clerk is no approver, and cannot approve")
+	} else if !strings.Contains(errOut, "approval.approvers") {
+		t.Fatalf("refusal does not say why: %s", errOut)
+	}
+	if code, out, errOut := cli("approval", "--config", cfgFile, "--as", "chief", "--rows", "150", "approve", id); code != 0 || !strings.Contains(out, "approved") {
+		t.Fatalf("approve: %d %s %s", code, out, errOut)
+	}
+	rows, err := queryAll(db, bulk)
+	if err != nil || len(rows) != 120 {
+		t.Fatalf("approved run: %d rows, %v", len(rows), err)
+	}
+	if !strings.Contains(rows[0][2], "********") {
+		t.Fatalf("approved run is not masked: %v", rows[0])
+	}
+	if _, err := queryAll(db, bulk); err == nil {
+		t.Fatal("a single-use approval allowed a second run")
+	}
+	if _, err := queryAll(db, "SELECT id, name, id_card FROM person ORDER BY id LIMIT 130"); err == nil {
+		t.Fatal("an approval allowed a different statement")
+	}
+	if code, out, _ := cli("approval", "--config", cfgFile, "list"); code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "used") {
+		t.Fatalf("list: %s", out)
+	}
+}
