@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 
+	"github.com/dbfence/dbfence/audit"
 	"github.com/dbfence/dbfence/config"
 )
 
@@ -56,5 +58,23 @@ func TestApprovalStory(t *testing.T) {
 	}
 	if code, out, _ := cli("approval", "--config", cfgFile, "list"); code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "used") {
 		t.Fatalf("list: %s", out)
+	}
+	p.stop()
+	r, err := audit.NewReader(p.auditDir, audit.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for {
+		rec, _, err := r.Next(context.Background())
+		if err != nil {
+			break
+		}
+		if rec.ApprovalID == id && rec.Decision == "allow" && rec.User == "clerk" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no audit record of the approved run names %s", id)
 	}
 }
