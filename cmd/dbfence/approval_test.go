@@ -64,7 +64,7 @@ func TestApprovalStory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	found := false
+	found, filed := false, false
 	for {
 		rec, _, err := r.Next(context.Background())
 		if err != nil {
@@ -73,8 +73,11 @@ func TestApprovalStory(t *testing.T) {
 		if rec.ApprovalID == id && rec.Decision == "allow" && rec.User == "clerk" {
 			found = true
 		}
+		if rec.ApprovalID == id && rec.Decision == "needs_approval" {
+			filed = true
+		}
 	}
-	if !found {
-		t.Fatalf("no audit record of the approved run names %s", id)
+	if !found || !filed {
+		t.Fatalf("audit records naming %s: refusal that filed it %v, approved run %v", id, filed, found)
 	}
 }

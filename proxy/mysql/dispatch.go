@@ -129,8 +129,9 @@ func (s *session) newEvent(command string, start time.Time) *proxy.StatementEven
 }
 
 // auditRefusal records and answers a refused text.
-func (s *session) auditRefusal(cmd byte, command string, start time.Time, v *rules.Verdict) error {
+func (s *session) auditRefusal(cmd byte, command string, start time.Time, v *rules.Verdict, approvalID string) error {
 	ev := s.newEvent(command, start)
+	ev.ApprovalID = approvalID
 	for i := range v.Statements {
 		if v.Statements[i].Outcome != rules.Allow {
 			ev.ApplyVerdict(&v.Statements[i])
@@ -199,7 +200,7 @@ func (s *session) handleQuery(pkt []byte) error {
 		v, approvalID = s.applyApproval(v)
 	}
 	if v.Refusal != nil {
-		return s.auditRefusal(gm.COM_QUERY, "query", start, v)
+		return s.auditRefusal(gm.COM_QUERY, "query", start, v, approvalID)
 	}
 	evs, fe := s.auditBeforeForward("query", start, v)
 	if fe != nil {
@@ -301,7 +302,7 @@ func (s *session) handlePrepare(pkt []byte) error {
 		v.Refusal = fault.New(fault.ParseError, "dbfence: a prepared statement must hold exactly one statement")
 	}
 	if v.Refusal != nil {
-		return s.auditRefusal(gm.COM_STMT_PREPARE, "prepare", start, v)
+		return s.auditRefusal(gm.COM_STMT_PREPARE, "prepare", start, v, "")
 	}
 	s.noteMonitor(v)
 	s.backend.seq = 0
@@ -446,7 +447,7 @@ func (s *session) handleInitDB(pkt []byte) error {
 	db := string(pkt[1:])
 	v := s.e.cfg.Gate.CheckMySQL(&s.rs, "USE "+quoteIdent(db))
 	if v.Refusal != nil {
-		return s.auditRefusal(gm.COM_INIT_DB, "init_db", start, v)
+		return s.auditRefusal(gm.COM_INIT_DB, "init_db", start, v, "")
 	}
 	if err := s.forwardNoResponse(pkt); err != nil {
 		return err
@@ -477,7 +478,7 @@ func (s *session) handleFieldList(pkt []byte) error {
 	}
 	v := s.e.cfg.Gate.CheckMySQL(&s.rs, "SHOW COLUMNS FROM "+quoteIdent(string(table)))
 	if v.Refusal != nil {
-		return s.auditRefusal(gm.COM_FIELD_LIST, "field_list", start, v)
+		return s.auditRefusal(gm.COM_FIELD_LIST, "field_list", start, v, "")
 	}
 	if err := s.forwardNoResponse(pkt); err != nil {
 		return err
@@ -560,7 +561,8 @@ func (s *session) noteMonitor(v *rules.Verdict) {
 // applyApproval turns a text refused only for lack of an approval into an
 // allowed one when a valid approval exists for this user, database and
 // statement (one use is consumed; the approved rows become the row cap), and
-// otherwise files a request and names it in the refusal. The verdict's
+// otherwise files a request and names it in the refusal. The id returned is
+// the approval used or the request filed; the audit record carries it. The verdict's
 // statements may be shared with other sessions: they are copied, not changed.
 func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
 	need := v.Approval
@@ -584,5 +586,5 @@ func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
 	}
 	out := *v
 	out.Refusal = fault.New(fault.ApprovalRequired, "dbfence: approval required: request %s filed; ask an approver (%s)", rid, sv.Reason)
-	return &out, ""
+	return &out, rid
 }
