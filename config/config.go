@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -121,6 +122,10 @@ type Approval struct {
 	Store string `yaml:"store"`
 	// Approvers are the people who may approve; never their own requests.
 	Approvers []string `yaml:"approvers"`
+	// ApproverTokens maps approvers to the bearer tokens that identify them
+	// on the admin API (/approvals). An approver without a token can act
+	// only through the CLI on the proxy host.
+	ApproverTokens map[string]string `yaml:"approver_tokens"`
 }
 
 // Log configures process logging.
@@ -224,6 +229,11 @@ func (c *Config) CheckAndSetDefaults() error {
 	}
 	if c.MySQL.ClientTLS.Require && c.MySQL.ClientTLS.CertFile == "" {
 		errs = append(errs, errors.New("mysql.client_tls.require needs cert_file and key_file"))
+	}
+	for name := range c.Approval.ApproverTokens {
+		if !slices.Contains(c.Approval.Approvers, name) {
+			errs = append(errs, fmt.Errorf("approval.approver_tokens: %q is not in approval.approvers", name))
+		}
 	}
 	switch c.Log.Level {
 	case "":

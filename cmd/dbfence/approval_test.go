@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -79,5 +81,74 @@ func TestApprovalStory(t *testing.T) {
 	}
 	if !found || !filed {
 		t.Fatalf("audit records naming %s: refusal that filed it %v, approved run %v", id, filed, found)
+	}
+}
+
+// TestApprovalAdminAPI: approvers act on the admin API with their own
+// tokens; a requester cannot approve their own request even as an
+// approver; every decision is audited.
+func TestApprovalAdminAPI(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "approvals.json")
+	p := startDemoProxy(t, func(c *config.Config) {
+		c.Approval = config.Approval{Store: store, Approvers: []string{"chief", "clerk"},
+			ApproverTokens: map[string]string{"chief": "chief-token", "clerk": "clerk-token"}}
+	})
+	db := dbAs(t, p.mysql, "clerk", "")
+	const bulk = "SELECT id, name FROM person ORDER BY id LIMIT 110"
+	_, err := queryAll(db, bulk)
+	id := regexp.MustCompile(`R-\d{8}-\d{4}`).FindString(fmt.Sprint(err))
+	if id == "" {
+		t.Fatalf("no request filed: %v", err)
+	}
+	call := func(method, path, token string) (int, string) {
+		req, _ := http.NewRequest(method, "http://"+p.admin+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	tests := []struct {
+		desc, method, path, token string
+		code                      int
+		body                      string
+	}{
+		{"no token", "GET", "/approvals", "", 401, "bearer token"},
+		{"unknown token", "POST", "/approvals/" + id + "/approve", "nope", 401, "bearer token"},
+		{"approvers see pending requests", "GET", "/approvals", "chief-token", 200, id},
+		{"the requester cannot approve, even as an approver", "POST", "/approvals/" + id + "/approve", "clerk-token", 403, "own request"},
+		{"unknown request", "POST", "/approvals/R-19990101-0001/approve", "chief-token", 404, "no such request"},
+		{"bad parameter", "POST", "/approvals/" + id + "/approve?valid=soon", "chief-token", 400, "valid"},
+		{"an approver approves", "POST", "/approvals/" + id + "/approve?rows=200&comment=ok", "chief-token", 200, `"status":"approved"`},
+		{"a decided request cannot be decided again", "POST", "/approvals/" + id + "/reject", "chief-token", 409, "not pending"},
+	}
+	for _, tc := range tests {
+		code, body := call(tc.method, tc.path, tc.token)
+		if code != tc.code || !strings.Contains(body, tc.body) {
+			t.Errorf("%s: %d %s", tc.desc, code, body)
+		}
+	}
+	if rows, err := queryAll(db, bulk); err != nil || len(rows) != 110 {
+		t.Fatalf("approved run: %d rows, %v", len(rows), err)
+	}
+	p.stop()
+	r, _ := audit.NewReader(p.auditDir, audit.ReadOptions{})
+	decisions := map[string]bool{}
+	for {
+		rec, _, err := r.Next(context.Background())
+		if err != nil {
+			break
+		}
+		if rec.Type == audit.TypeApprovalGrant && rec.ApprovalID == id {
+			decisions[rec.User+":"+rec.Decision] = true
+		}
+	}
+	if !decisions["chief:approve"] || !decisions["clerk:approve_refused"] {
+		t.Fatalf("approval decisions not audited: %v", decisions)
 	}
 }

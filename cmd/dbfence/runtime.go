@@ -33,14 +33,23 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 		return nil, fmt.Errorf("policy: %w", err)
 	}
 	parts := &runtimeParts{gate: eng, pgGate: eng, auditor: proxy.NopAuditor{}, onSchemaChange: eng.MarkCatalogStale, maskType: mysqlMaskTyped}
-	if store, err := openApprovals(cfg); err != nil {
+	store, err := openApprovals(cfg)
+	if err != nil {
 		return nil, fmt.Errorf("approval: %w", err)
-	} else if store != nil {
-		parts.approvals = approvalGate{store: store}
 	}
 	alog, err := openAudit(cfg, log, reg, adm, parts)
 	if err != nil {
 		return nil, err
+	}
+	if store != nil {
+		parts.approvals = approvalGate{store: store}
+		tokens := map[string]string{}
+		for _, name := range cfg.Approval.Approvers {
+			if tok := cfg.Approval.ApproverTokens[name]; tok != "" {
+				tokens[name] = tok
+			}
+		}
+		(&approvalAPI{store: store, tokens: tokens, alog: alog, log: log.Named("approval")}).mount(adm)
 	}
 	if cfg.Path != "" {
 		token, err := config.Secret(cfg.Admin.Token, cfg.Admin.TokenFile)

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/dbfence/dbfence/admin"
+	"github.com/dbfence/dbfence/approval"
+	"github.com/dbfence/dbfence/audit"
+)
+
+// approvalAPI serves the approval workflow on the admin listener. Every
+// request carries an approver's own bearer token, which names the approver;
+// every state change is written to the audit log.
+//
+//	GET  /approvals                 the requests, newest first
+//	POST /approvals/{id}/approve    ?valid=24h&uses=1&rows=N&comment=...
+//	POST /approvals/{id}/reject     ?comment=...
+//	POST /approvals/{id}/revoke
+type approvalAPI struct {
+	store  *approval.Store
+	tokens map[string]string // approver → token
+	alog   *audit.Log        // nil when audit is off
+	log    *zap.Logger
+}
+
+func (a *approvalAPI) mount(adm *admin.Server) {
+	adm.Handle("GET /approvals", http.HandlerFunc(a.list))
+	for _, verb := range []string{"approve", "reject", "revoke"} {
+		adm.Handle("POST /approvals/{id}/"+verb, a.decide(verb))
+	}
+}
+
+// approver returns the approver whose token the request carries.
+func (a *approvalAPI) approver(r *http.Request) (string, bool) {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || got == "" {
+		return "", false
+	}
+	for name, tok := range a.tokens {
+		if tok != "" && subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1 {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (a *approvalAPI) list(w http.ResponseWriter, r *http.Request) {
+	if _, ok := a.approver(r); !ok {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "an approver's bearer token is required"})
+		return
+	}
+	list, err := a.store.List()
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (a *approvalAPI) decide(verb string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		who, ok := a.approver(r)
+		if !ok {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "an approver's bearer token is required"})
+			return
+		}
+		q := r.URL.Query()
+		d := approval.Decision{Approver: who, Comment: q.Get("comment")}
+		var err error
+		if v := q.Get("valid"); v != "" {
+			if d.Validity, err = time.ParseDuration(v); err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "valid: " + err.Error()})
+				return
+			}
+		}
+		if v := q.Get("uses"); v != "" {
+			if d.Uses, err = strconv.Atoi(v); err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "uses: " + err.Error()})
+				return
+			}
+		}
+		if v := q.Get("rows"); v != "" {
+			if d.Rows, err = strconv.ParseInt(v, 10, 64); err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "rows: " + err.Error()})
+				return
+			}
+		}
+		id := r.PathValue("id")
+		var req *approval.Request
+		typ := audit.TypeApprovalGrant
+		switch verb {
+		case "approve":
+			req, err = a.store.Approve(id, d)
+		case "reject":
+			req, err = a.store.Reject(id, d)
+			typ = audit.TypeApprovalDeny
+		case "revoke":
+			req, err = a.store.Revoke(id, who)
+			typ = audit.TypeApprovalDeny
+		}
+		a.audit(typ, verb, id, who, err)
+		switch {
+		case errors.Is(err, approval.ErrNotFound):
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		case errors.Is(err, approval.ErrSelfApproval):
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": err.Error()})
+		case err != nil:
+			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		default:
+			writeJSON(w, http.StatusOK, req)
+		}
+	})
+}
+
+// audit records an approval state change (or a refused attempt).
+func (a *approvalAPI) audit(typ audit.EventType, verb, id, who string, err error) {
+	if a.alog == nil {
+		return
+	}
+	ev := &audit.Event{Type: typ, Time: time.Now(), User: who, ApprovalID: id, Decision: verb,
+		Detail: map[string]string{"via": "admin API"}}
+	if err != nil {
+		ev.Decision, ev.Reason = verb+"_refused", err.Error()
+	}
+	if aerr := a.alog.Record(ev); aerr != nil {
+		a.log.Error("audit record of an approval decision failed", zap.Error(aerr))
+	}
+}
