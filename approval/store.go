@@ -138,10 +138,9 @@ func (s *Store) update(fn func(f *file) (changed bool, err error)) error {
 }
 
 // File records a request, or returns the pending one already filed for the
-// same requester, database and fingerprint.
-func (s *Store) File(requester, database, normalized string, rows int64, reason string) (*Request, error) {
-	var out *Request
-	err := s.update(func(f *file) (bool, error) {
+// same requester, database and fingerprint (created is then false).
+func (s *Store) File(requester, database, normalized string, rows int64, reason string) (out *Request, created bool, err error) {
+	err = s.update(func(f *file) (bool, error) {
 		fp := Fingerprint(normalized)
 		for _, r := range f.Requests {
 			if r.Status == Pending && r.Requester == requester && r.Database == database && r.Fingerprint == fp {
@@ -156,9 +155,10 @@ func (s *Store) File(requester, database, normalized string, rows int64, reason 
 			Normalized: normalized, Fingerprint: fp, Rows: rows, Reason: reason, Created: now, Status: Pending,
 		}
 		f.Requests = append(f.Requests, out)
+		created = true
 		return true, nil
 	})
-	return out, err
+	return out, created, err
 }
 
 // Decision is an approver's answer.

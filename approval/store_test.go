@@ -16,11 +16,11 @@ func TestApprovalLifecycle(t *testing.T) {
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { return now }
 	const q = "SELECT * FROM person"
-	r, err := s.File("clerk", "gov", q, 10000, "annual report")
-	if err != nil || r.ID != "R-20261123-0001" || r.Status != Pending {
+	r, created, err := s.File("clerk", "gov", q, 10000, "annual report")
+	if err != nil || !created || r.ID != "R-20261123-0001" || r.Status != Pending {
 		t.Fatalf("file: %+v %v", r, err)
 	}
-	if again, _ := s.File("clerk", "gov", q, 10000, ""); again.ID != r.ID {
+	if again, created, _ := s.File("clerk", "gov", q, 10000, ""); again.ID != r.ID || created {
 		t.Fatalf("a second refusal of the same statement filed a new request %s", again.ID)
 	}
 	fp := Fingerprint(q)
@@ -56,13 +56,13 @@ func TestApprovalLifecycle(t *testing.T) {
 		}
 	}
 	// Expiry and revocation.
-	r2, _ := s.File("clerk", "gov", "SELECT * FROM household", 100, "")
+	r2, _, _ := s.File("clerk", "gov", "SELECT * FROM household", 100, "")
 	s.Approve(r2.ID, Decision{Approver: "chief", Validity: time.Minute, Uses: 5})
 	now = now.Add(2 * time.Minute)
 	if _, ok, _ := s.Use("clerk", "gov", Fingerprint("SELECT * FROM household")); ok {
 		t.Fatal("an expired approval allowed a run")
 	}
-	r3, _ := s.File("clerk", "gov", "SELECT * FROM person LIMIT 9999", 100, "")
+	r3, _, _ := s.File("clerk", "gov", "SELECT * FROM person LIMIT 9999", 100, "")
 	s.Approve(r3.ID, Decision{Approver: "chief"})
 	s.Revoke(r3.ID, "security")
 	if _, ok, _ := s.Use("clerk", "gov", Fingerprint("SELECT * FROM person LIMIT 9999")); ok {
@@ -78,7 +78,7 @@ func TestApprovalLifecycle(t *testing.T) {
 
 func TestConcurrentUseSpendsEachUseOnce(t *testing.T) {
 	s, _ := Open(filepath.Join(t.TempDir(), "approvals.json"))
-	r, _ := s.File("clerk", "gov", "SELECT * FROM person", 100, "")
+	r, _, _ := s.File("clerk", "gov", "SELECT * FROM person", 100, "")
 	s.Approve(r.ID, Decision{Approver: "chief", Uses: 3})
 	var mu sync.Mutex
 	granted := 0

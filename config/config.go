@@ -126,6 +126,8 @@ type Approval struct {
 	// on the admin API (/approvals). An approver without a token can act
 	// only through the CLI on the proxy host.
 	ApproverTokens map[string]string `yaml:"approver_tokens"`
+	// Webhook, when set, receives a JSON POST for every new request.
+	Webhook string `yaml:"webhook"`
 }
 
 // Log configures process logging.

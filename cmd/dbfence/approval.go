@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"flag"
+	"net/http"
+
+	"go.uber.org/zap"
+
 	"fmt"
 	"io"
 	"slices"
@@ -17,8 +23,12 @@ func init() {
 	register("approval", "list, show, approve, reject and revoke approval requests for bulk reads", runApproval)
 }
 
-// approvalGate adapts the approval store to the engines.
-type approvalGate struct{ store *approval.Store }
+// approvalGate adapts the approval store to the engines, and announces new
+// requests on the webhook.
+type approvalGate struct {
+	store   *approval.Store
+	webhook func(*approval.Request)
+}
 
 var _ proxy.Approvals = approvalGate{}
 
@@ -31,9 +41,12 @@ func (a approvalGate) Use(user, db, normalized string) (string, int64, bool, err
 }
 
 func (a approvalGate) File(user, db, normalized string, rows int64, reason string) (string, error) {
-	r, err := a.store.File(user, db, normalized, rows, reason)
+	r, created, err := a.store.File(user, db, normalized, rows, reason)
 	if err != nil {
 		return "", err
+	}
+	if created && a.webhook != nil {
+		a.webhook(r)
 	}
 	return r.ID, nil
 }
@@ -145,4 +158,31 @@ Flags (before the verb):
 	fmt.Fprintf(stdout, "%s %s requester=%s database=%s rows=%d uses_left=%d valid_until=%s approver=%s\n  %s\n",
 		r.ID, r.Status, r.Requester, r.Database, r.Rows, r.UsesLeft, r.ValidUntil.Format(time.RFC3339), r.Approver, r.Normalized)
 	return 0
+}
+
+// newWebhook returns a function that POSTs a new request as JSON to url, in
+// the background with a bounded timeout, so chat tools can route it to the
+// approvers. A failed delivery is logged; the request stays filed.
+func newWebhook(url string, log *zap.Logger) func(*approval.Request) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	return func(r *approval.Request) {
+		body, err := json.Marshal(struct {
+			Event   string            `json:"event"`
+			Request *approval.Request `json:"request"`
+		}{"approval_requested", r})
+		if err != nil {
+			return
+		}
+		go func() {
+			resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+			if err != nil {
+				log.Warn("approval webhook not delivered", zap.String("request", r.ID), zap.Error(err))
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode >= 300 {
+				log.Warn("approval webhook refused", zap.String("request", r.ID), zap.Int("status", resp.StatusCode))
+			}
+		}()
+	}
 }

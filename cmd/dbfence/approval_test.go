@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
 
@@ -89,8 +91,14 @@ func TestApprovalStory(t *testing.T) {
 // approver; every decision is audited.
 func TestApprovalAdminAPI(t *testing.T) {
 	store := filepath.Join(t.TempDir(), "approvals.json")
+	announced := make(chan string, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		announced <- string(b)
+	}))
+	defer hook.Close()
 	p := startDemoProxy(t, func(c *config.Config) {
-		c.Approval = config.Approval{Store: store, Approvers: []string{"chief", "clerk"},
+		c.Approval = config.Approval{Store: store, Approvers: []string{"chief", "clerk"}, Webhook: hook.URL,
 			ApproverTokens: map[string]string{"chief": "chief-token", "clerk": "clerk-token"}}
 	})
 	db := dbAs(t, p.mysql, "clerk", "")
@@ -99,6 +107,14 @@ func TestApprovalAdminAPI(t *testing.T) {
 	id := regexp.MustCompile(`R-\d{8}-\d{4}`).FindString(fmt.Sprint(err))
 	if id == "" {
 		t.Fatalf("no request filed: %v", err)
+	}
+	select {
+	case body := <-announced:
+		if !strings.Contains(body, `"event":"approval_requested"`) || !strings.Contains(body, id) || !strings.Contains(body, `"requester":"clerk"`) {
+			t.Fatalf("webhook body: %s", body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the new request was not announced on the webhook")
 	}
 	call := func(method, path, token string) (int, string) {
 		req, _ := http.NewRequest(method, "http://"+p.admin+path, nil)

@@ -42,7 +42,11 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 		return nil, err
 	}
 	if store != nil {
-		parts.approvals = approvalGate{store: store}
+		gate := approvalGate{store: store}
+		if cfg.Approval.Webhook != "" {
+			gate.webhook = newWebhook(cfg.Approval.Webhook, log.Named("approval"))
+		}
+		parts.approvals = gate
 		tokens := map[string]string{}
 		for _, name := range cfg.Approval.Approvers {
 			if tok := cfg.Approval.ApproverTokens[name]; tok != "" {
