@@ -41,6 +41,7 @@ type compiledRole struct {
 	allowTables  []string
 	denyTables   []string
 	rowCap       int64
+	budget       *Budget
 	classes      map[string]compiledAction
 	levels       map[string]compiledAction
 }
@@ -81,6 +82,7 @@ func compilePolicy(p *Policy, masks MaskerFactory) (*compiledPolicy, error) {
 			allowTables: lowerAll(r.Tables.Allow),
 			denyTables:  lowerAll(r.Tables.Deny),
 			rowCap:      r.RowCap,
+			budget:      r.Budget,
 			classes:     map[string]compiledAction{},
 			levels:      map[string]compiledAction{},
 		}

@@ -130,8 +130,16 @@ func (cp *compiledPolicy) decide(role *compiledRole, f *facts.Statement, cat *ca
 		// its row limit.
 		d.sv.Columns, d.sv.RowCap = plan, role.rowCap
 	}
+	if role.budget != nil {
+		for _, c := range d.sv.Columns {
+			if c.Class != "" {
+				d.sv.Budget = role.budget
+				break
+			}
+		}
+	}
 	if role.monitor {
-		d.sv.Columns, d.sv.RowCap = nil, 0 // monitor: decide and log only
+		d.sv.Columns, d.sv.RowCap, d.sv.Budget = nil, 0, nil // monitor: decide and log only
 	}
 	return d.sv
 }

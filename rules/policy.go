@@ -1,5 +1,7 @@
 package rules
 
+import "time"
+
 // Unrestricted is the built-in role with no rules: every statement that
 // parses is allowed and results pass untouched. It cannot be redefined.
 const Unrestricted = "unrestricted"
@@ -66,6 +68,10 @@ type Role struct {
 	// statement reading classified data with neither WHERE nor LIMIT ≤ cap
 	// needs an approval.
 	RowCap int64 `yaml:"row_cap"`
+	// Budget bounds the classified rows one user may receive over a rolling
+	// window, across all their connections (pagination loops, parallel
+	// sessions); nil means no budget.
+	Budget *Budget `yaml:"budget"`
 	// Classes gives the treatment per data class; a key "level:N" gives the
 	// treatment per level instead (the same as Levels["N"]).
 	Classes map[string]ColumnAction `yaml:"classes"`
@@ -102,3 +108,11 @@ const (
 
 // defaultStatements are the kinds a role allows when it lists none.
 var defaultStatements = []string{"select", "show", "explain", "set", "use", "transaction", "prepare", "deallocate"}
+
+// Budget is a rolling per-user allowance of classified rows.
+type Budget struct {
+	// Rows is how many classified rows a user may receive per window.
+	Rows int64 `yaml:"rows"`
+	// Window is the rolling window, e.g. 1h.
+	Window time.Duration `yaml:"window"`
+}

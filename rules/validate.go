@@ -140,6 +140,9 @@ func (p *Policy) Validate() error {
 		if r.RowCap < 0 {
 			add(path+".row_cap", "row_cap must not be negative")
 		}
+		if r.Budget != nil && (r.Budget.Rows <= 0 || r.Budget.Window <= 0) {
+			add(path+".budget", "budget needs rows > 0 and a window > 0 (e.g. rows: 1000, window: 1h)")
+		}
 		for key, a := range r.Classes {
 			if level, ok := strings.CutPrefix(key, "level:"); ok {
 				if levelRank(normalizeLevel(level)) == 0 {

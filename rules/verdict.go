@@ -137,6 +137,10 @@ type StatementVerdict struct {
 	// Error is the refusal this statement alone would get when Outcome is not
 	// Allow (Verdict.Refusal holds the one sent); nil when allowed.
 	Error *fault.Error
+	// Budget, when set, is the role's rolling per-user allowance of
+	// classified rows; it is set only on statements whose result carries
+	// classified data. Engines count every row of such results against it.
+	Budget *Budget
 	// LocalInfile is the client file a LOAD DATA LOCAL INFILE statement
 	// names; the engine relays the server's request for exactly this file
 	// and refuses any other. Empty for every other statement.

@@ -126,6 +126,9 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.
 		}
 	}()
 
+	// One set of budget counters for every listener: a user's budget spans
+	// all their connections.
+	budgets := proxy.NewBudgets()
 	var servers []*proxy.Server
 	var mysqlAddr string
 	errc := make(chan error, 4)
@@ -146,7 +149,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.
 		eng := mysqlproxy.NewEngine(mysqlproxy.Config{
 			Backend: cfg.MySQL.Backend, BackendTLS: backendTLS, ClientTLS: clientTLS,
 			RequireClientTLS: cfg.MySQL.ClientTLS.Require, MaxPacket: cfg.MySQL.MaxPacket,
-			Gate: parts.gate, MaskTyped: parts.maskType, MaskerForCharset: maskerForCharset, KillQuery: kill, OnSchemaChange: parts.onSchemaChange, Approvals: parts.approvals,
+			Gate: parts.gate, MaskTyped: parts.maskType, MaskerForCharset: maskerForCharset, KillQuery: kill, OnSchemaChange: parts.onSchemaChange, Approvals: parts.approvals, Budgets: budgets,
 			Audit: parts.auditor, Metrics: metrics, Log: log.Named("mysql"),
 		})
 		ln, err := net.Listen("tcp", cfg.Listen.MySQL)

@@ -60,6 +60,9 @@ type Config struct {
 	// OnSchemaChange is called after a statement the rules flagged as
 	// changing the schema (DDL) completes, so the catalog is refreshed.
 	OnSchemaChange func()
+	// Budgets counts classified rows per user for roles with a rolling
+	// budget; nil disables budgets.
+	Budgets *proxy.Budgets
 	// Approvals, when set, lets statements that need an approval run once
 	// approved, and files a request for those that are not.
 	Approvals proxy.Approvals

@@ -216,8 +216,12 @@ func (s *session) relayResult(rs *resultState, aborted *bool) (more bool, err er
 // relayRows relays rows until the result set's EOF or ERR.
 func (s *session) relayRows(rs *resultState, aborted *bool) (more bool, err error) {
 	var rowCap int64
+	var budget *rules.Budget
 	if rs.plan != nil && !rs.plan.Monitor {
 		rowCap = rs.plan.RowCap
+		if s.e.cfg.Budgets != nil {
+			budget = rs.plan.Budget
+		}
 	}
 	counted := rs.rows
 	if rs.stmt != nil && rs.stmt.cursorOpen {
@@ -242,6 +246,12 @@ func (s *session) relayRows(rs *resultState, aborted *bool) (more bool, err erro
 		}
 		counted++
 		rs.rows++
+		if budget != nil && !s.e.cfg.Budgets.Take(s.rs.User, 1, budget.Rows, budget.Window) {
+			s.abort(aborted, fault.New(fault.RowCapExceeded,
+				"dbfence: your budget of %d classified rows per %s is used up; an approval is needed for more", budget.Rows, budget.Window))
+			s.killBackendQuery()
+			continue
+		}
 		if rowCap > 0 && counted > rowCap {
 			s.abort(aborted, fault.New(fault.RowCapExceeded,
 				"dbfence: result exceeds the row cap of %d rows for your role; an approval is needed for larger results", rowCap))
