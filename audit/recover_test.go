@@ -362,3 +362,36 @@ func TestConfigCheckAndSetDefaults(t *testing.T) {
 		})
 	}
 }
+
+// TestCrashRightAfterRotationCreatedTheNextFile: the previous file ends
+// with a rotate checkpoint naming a next file that exists but is empty (the
+// writer died between creating it and writing its anchor). Restarting must
+// continue the chain so that the log verifies.
+func TestCrashRightAfterRotationCreatedTheNextFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	cfg.RotateBytes = 4096
+	l := openTestLog(t, cfg)
+	writeN(t, l, 1, 40)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files := logFiles(t, dir)
+	if len(files) < 3 {
+		t.Fatalf("want several files, got %d", len(files))
+	}
+	// The file before the newest ends with a rotate checkpoint naming the
+	// newest: empty the newest, as if the writer died right after creating it.
+	if err := os.WriteFile(files[len(files)-1], nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l = openTestLog(t, cfg)
+	writeN(t, l, 100, 3)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep := mustVerify(t, dir)
+	if len(rep.Problems) != 0 {
+		t.Fatalf("problems: %+v", rep.Problems)
+	}
+}

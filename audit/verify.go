@@ -386,7 +386,11 @@ func (v *verifier) checkAnchor(name string, rec *Record, oldest bool) {
 	// One problem per broken link, however many ways it shows.
 	var why []string
 	kind := ProblemChainBreak
-	if v.last != nil && v.last.Checkpoint != nil && v.last.Checkpoint.Reason == ReasonRotate && v.last.Checkpoint.NextFile != name {
+	// A crash right after rotation created the next file leaves it empty;
+	// the restart anchor that follows declares it (nothing to discard).
+	emptyNextDeclared := v.last != nil && v.last.Checkpoint != nil && cp.Discard != nil &&
+		cp.Discard.File == v.last.Checkpoint.NextFile && cp.Discard.ValidBytes == 0 && cp.Discard.Bytes == 0
+	if v.last != nil && v.last.Checkpoint != nil && v.last.Checkpoint.Reason == ReasonRotate && v.last.Checkpoint.NextFile != name && !emptyNextDeclared {
 		why = append(why, fmt.Sprintf("the previous file rotated to %s", v.last.Checkpoint.NextFile))
 		kind = ProblemMissingFile
 	}
