@@ -54,6 +54,7 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 			}
 		}
 		(&approvalAPI{store: store, tokens: tokens, alog: alog, log: log.Named("approval")}).mount(adm)
+		adm.MountConsole()
 	}
 	if cfg.Path != "" {
 		token, err := config.Secret(cfg.Admin.Token, cfg.Admin.TokenFile)
