@@ -59,7 +59,8 @@ SELECT granted to the gov readers, also on tables created later).
 What it does, only where needed:
   1. installs missing packages with one apt-get call (servers: mariadb-server,
      postgresql; tools: mariadb-client, postgresql-client, sysbench, pgbouncer,
-     python3-pymysql, python3-psycopg2, libmariadb-java, libpostgresql-jdbc-java).
+     python3-pymysql, python3-psycopg2, libmariadb-java, libpostgresql-jdbc-java,
+     chromium).
      A server that fails to install is an error; a tool, a warning.
   2. starts the servers without systemd and waits until they accept connections.
   3. lets root (MariaDB) and postgres (PostgreSQL) in over TCP without a password.
@@ -137,6 +138,7 @@ package_present() {
     python3-psycopg2) ((${PYTHON_MODULES_OK:-0})) || { [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import psycopg2' 2>/dev/null; } ;;
     libmariadb-java) [[ -e /usr/share/java/mariadb-java-client.jar ]] ;;
     libpostgresql-jdbc-java) [[ -e /usr/share/java/postgresql.jar ]] ;;
+    chromium) command -v chromium >/dev/null ;; # the approval console's browser test
     *) return 1 ;;
   esac
 }
@@ -161,7 +163,7 @@ ensure_packages() {
     package_present "$p" || servers+=("$p")
   done
   for p in mariadb-client postgresql-client sysbench pgbouncer python3-pymysql python3-psycopg2 \
-    libmariadb-java libpostgresql-jdbc-java; do
+    libmariadb-java libpostgresql-jdbc-java chromium; do
     package_present "$p" || tools+=("$p")
   done
   ((${#servers[@]} + ${#tools[@]})) || return 0
