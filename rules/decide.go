@@ -130,6 +130,17 @@ func (cp *compiledPolicy) decide(role *compiledRole, f *facts.Statement, cat *ca
 		// its row limit.
 		d.sv.Columns, d.sv.RowCap = plan, role.rowCap
 	}
+	// Bulk modification: UPDATE/DELETE by a capped role. Without WHERE it
+	// needs an approval; with one, the engine runs it so that it can be
+	// rolled back when it affects more rows than the cap (enforced, not guessed).
+	if role.rowCap > 0 && (f.Kind == "update" || f.Kind == "delete") {
+		if !f.HasWhere {
+			d.refuse(NeedsApproval, fault.ApprovalRequired, "bulk_modification", "%s without WHERE is a bulk modification", strings.ToUpper(f.Kind))
+		}
+		if d.sv.Outcome == Allow || d.sv.Outcome == NeedsApproval {
+			d.sv.ModifyCap = role.rowCap
+		}
+	}
 	if role.budget != nil {
 		for _, c := range d.sv.Columns {
 			if c.Class != "" {
@@ -139,7 +150,7 @@ func (cp *compiledPolicy) decide(role *compiledRole, f *facts.Statement, cat *ca
 		}
 	}
 	if role.monitor {
-		d.sv.Columns, d.sv.RowCap, d.sv.Budget = nil, 0, nil // monitor: decide and log only
+		d.sv.Columns, d.sv.RowCap, d.sv.Budget, d.sv.ModifyCap = nil, 0, nil, 0 // monitor: decide and log only
 	}
 	return d.sv
 }

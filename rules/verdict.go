@@ -137,6 +137,10 @@ type StatementVerdict struct {
 	// Error is the refusal this statement alone would get when Outcome is not
 	// Allow (Verdict.Refusal holds the one sent); nil when allowed.
 	Error *fault.Error
+	// ModifyCap, when > 0, is the most rows an UPDATE or DELETE may affect:
+	// the engine runs the statement inside a transaction (or savepoint) and
+	// rolls it back, with an error, when it affects more.
+	ModifyCap int64
 	// Budget, when set, is the role's rolling per-user allowance of
 	// classified rows; it is set only on statements whose result carries
 	// classified data. Engines count every row of such results against it.

@@ -211,6 +211,9 @@ func (s *session) handleQuery(pkt []byte) error {
 			ev.ApprovalID = approvalID
 		}
 	}
+	if len(v.Statements) == 1 && v.Statements[0].ModifyCap > 0 && !v.Statements[0].Monitor {
+		return s.runCappedModification(v, evs[0], start)
+	}
 	s.backend.seq = 0
 	s.rowBuf = append(append(s.rowBuf[:0], gm.COM_QUERY), v.Forward...)
 	if err := s.toBackend(s.rowBuf); err != nil {
@@ -575,6 +578,9 @@ func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
 	if ok {
 		sv.Outcome, sv.Rule, sv.Reason, sv.Error = rules.Allow, "approved", "approved by request "+id, nil
 		sv.RowCap = rows
+		if sv.ModifyCap > 0 {
+			sv.ModifyCap = rows
+		}
 		s.log.Info("statement runs under an approval", zap.String("approval", id), zap.Int64("rows", rows))
 		return &rules.Verdict{Forward: need.Forward, Statements: []rules.StatementVerdict{sv},
 			Literals: v.Literals, Restricted: v.Restricted}, id
@@ -587,4 +593,117 @@ func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
 	out := *v
 	out.Refusal = fault.New(fault.ApprovalRequired, "dbfence: approval required: request %s filed; ask an approver (%s)", rid, sv.Reason)
 	return &out, rid
+}
+
+// runCappedModification runs an UPDATE or DELETE of a role with a row cap
+// so that it can be undone: inside a transaction the proxy opens (or a
+// savepoint, when the client is already in one). When the server reports
+// more affected rows than the cap, the change is rolled back and the client
+// gets an error; otherwise it is committed (or the savepoint released) and
+// the client gets the server's OK.
+func (s *session) runCappedModification(v *rules.Verdict, ev *proxy.StatementEvent, start time.Time) error {
+	limit := v.Statements[0].ModifyCap
+	row, err := s.backendQueryRow("SELECT @@in_transaction")
+	if err != nil {
+		return backendError{err}
+	}
+	inTrans := len(row) == 1 && string(row[0]) == "1"
+	begin, undo, keep := "BEGIN", "ROLLBACK", "COMMIT"
+	if inTrans {
+		begin, undo, keep = "SAVEPOINT dbfence_cap", "ROLLBACK TO SAVEPOINT dbfence_cap", "RELEASE SAVEPOINT dbfence_cap"
+	}
+	if err := s.backendExec(begin); err != nil {
+		return err
+	}
+	s.backend.seq = 0
+	s.rowBuf = append(append(s.rowBuf[:0], gm.COM_QUERY), v.Forward...)
+	if err := s.toBackend(s.rowBuf); err != nil {
+		return err
+	}
+	if err := s.flushBackend(); err != nil {
+		return err
+	}
+	p, err := s.fromBackend()
+	if err != nil {
+		return err
+	}
+	answer := append([]byte(nil), p...)
+	defer func() {
+		ev.Duration = time.Since(start)
+		s.e.cfg.Audit.StatementDone(ev)
+	}()
+	info, ok := parseOK(answer)
+	if answer[0] != hdrOK || !ok || info.status&statusMoreResults != 0 {
+		if err := s.backendExec(undo); err != nil {
+			return err
+		}
+		if answer[0] == hdrErr {
+			ev.ErrorCode = strconv.Itoa(int(errCode(answer)))
+			s.e.m.commands[gm.COM_QUERY].failed.Inc()
+			if err := s.toClient(s.serverError(answer, v.Restricted)); err != nil {
+				return err
+			}
+			return s.flushClient()
+		}
+		return backendError{fmt.Errorf("unexpected answer 0x%02x to a capped modification", answer[0])}
+	}
+	ev.Rows = int64(info.affectedRows)
+	if int64(info.affectedRows) > limit {
+		if err := s.backendExec(undo); err != nil {
+			return err
+		}
+		code, _ := fault.RowCapExceeded.MySQL()
+		ev.ErrorCode = strconv.Itoa(int(code))
+		s.log.Warn("bulk modification rolled back", zap.Uint64("affected", info.affectedRows), zap.Int64("cap", limit))
+		return s.refuse(fault.New(fault.RowCapExceeded,
+			"dbfence: the %s affected %d rows, more than the %d your role may change at once; it was rolled back; an approval is needed",
+			strings.ToUpper(v.Statements[0].Kind), info.affectedRows, limit))
+	}
+	if err := s.backendExec(keep); err != nil {
+		return err
+	}
+	if !inTrans {
+		clearInTrans(answer)
+	}
+	s.e.m.commands[gm.COM_QUERY].ok.Inc()
+	if err := s.toClient(answer); err != nil {
+		return err
+	}
+	return s.flushClient()
+}
+
+// clearInTrans clears SERVER_STATUS_IN_TRANS in an OK packet: the
+// transaction the proxy opened around the statement is already committed.
+func clearInTrans(ok []byte) {
+	i := 1
+	for k := 0; k < 2; k++ {
+		_, _, n := readLenEnc(ok[i:])
+		if n == 0 {
+			return
+		}
+		i += n
+	}
+	if i < len(ok) {
+		ok[i] &^= 0x01
+	}
+}
+
+// backendExec runs one of the proxy's own statements that answers OK.
+func (s *session) backendExec(sql string) error {
+	s.backend.seq = 0
+	s.rowBuf = append(append(s.rowBuf[:0], gm.COM_QUERY), sql...)
+	if err := s.toBackend(s.rowBuf); err != nil {
+		return err
+	}
+	if err := s.flushBackend(); err != nil {
+		return err
+	}
+	p, err := s.fromBackend()
+	if err != nil {
+		return err
+	}
+	if p[0] != hdrOK {
+		return backendError{fmt.Errorf("%s failed: error %d", sql, errCode(p))}
+	}
+	return nil
 }
