@@ -17,6 +17,7 @@ import (
 	"github.com/dbfence/dbfence/approval"
 	"github.com/dbfence/dbfence/config"
 	"github.com/dbfence/dbfence/proxy"
+	"github.com/dbfence/dbfence/rules"
 )
 
 func init() {
@@ -67,9 +68,13 @@ func runApproval(args []string, stdout, stderr io.Writer) int {
 	comment := fs.String("comment", "", "the approver's comment")
 	valid := fs.Duration("valid", 24*time.Hour, "how long an approval holds")
 	uses := fs.Int("uses", 1, "how many runs an approval allows")
-	rows := fs.Int64("rows", 0, "rows each approved run may return (default: as requested)")
+	rows := fs.Int64("rows", 0, "rows each approved run may return (default: as requested); with request: the rows asked for")
+	user := fs.String("user", "", "with request: the database user who will run the statement")
+	database := fs.String("database", "", "with request: the database it will run in")
+	reason := fs.String("reason", "", "with request: why the data is needed")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: dbfence approval [flags] list|show ID|approve ID|reject ID|revoke ID
+       dbfence approval --user U --database DB --rows N --reason WHY request "SQL"
 
 Statements a role may only run with an approval (bulk reads) are refused with
 the id of a request filed for them. An approver (listed in approval.approvers,
@@ -98,6 +103,9 @@ Flags (before the verb):
 	if err != nil || store == nil {
 		fmt.Fprintf(stderr, "dbfence approval: no approval.store in %s (%v)\n", *cfgPath, err)
 		return 1
+	}
+	if verb == "request" {
+		return fileAhead(cfg, store, *user, *database, *rows, *reason, rest, stdout, stderr)
 	}
 	id := ""
 	if verb != "list" {
@@ -185,4 +193,37 @@ func newWebhook(url string, log *zap.Logger) func(*approval.Request) {
 			}
 		}()
 	}
+}
+
+// fileAhead files a request before the statement is run: the statement is
+// read by the rules exactly as the proxy will read it, so the request names
+// the same statement shape the proxy looks up.
+func fileAhead(cfg *config.Config, store *approval.Store, user, database string, rows int64, reason string, rest []string, stdout, stderr io.Writer) int {
+	if user == "" || database == "" || rows <= 0 || reason == "" || len(rest) != 2 {
+		fmt.Fprintf(stderr, "dbfence approval request: --user, --database, --rows, --reason and one SQL statement are required\n")
+		return 2
+	}
+	policy, err := loadPolicy(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 1
+	}
+	eng, err := rules.NewEngine(policy, nil, maskerFactory, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 1
+	}
+	v := eng.CheckMySQL(&rules.Session{Protocol: rules.ProtocolMySQL, User: user, Database: database, Charset: "utf8mb4",
+		ServerVersion: 101100, MariaDB: true}, rest[1])
+	if len(v.Statements) != 1 {
+		fmt.Fprintf(stderr, "dbfence approval request: the text must hold one statement that parses (%v)\n", v.Refusal)
+		return 1
+	}
+	r, _, err := store.File(user, database, v.Statements[0].Normalized, rows, reason)
+	if err != nil {
+		fmt.Fprintf(stderr, "dbfence approval: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s %s requester=%s database=%s rows=%d\n  %s\n", r.ID, r.Status, r.Requester, r.Database, r.Rows, r.Normalized)
+	return 0
 }

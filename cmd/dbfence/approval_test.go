@@ -168,3 +168,30 @@ func TestApprovalAdminAPI(t *testing.T) {
 		t.Fatalf("approval decisions not audited: %v", decisions)
 	}
 }
+
+// TestApprovalFiledAhead: a request filed with the CLI before the run is
+// the one the proxy honours once approved.
+func TestApprovalFiledAhead(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "approvals.json")
+	cfgFile := filepath.Join(dir, "approvals.yaml")
+	demo, _ := os.ReadFile("../../configs/demo.yaml")
+	cfgText := strings.Replace(string(demo), "store: var/demo/approvals.json", "store: "+store, 1)
+	cfgText = strings.Replace(cfgText, "dir: var/demo/audit", "dir: "+filepath.Join(dir, "audit"), 1)
+	os.WriteFile(cfgFile, []byte(cfgText), 0o600)
+	const bulk = "SELECT id, name FROM person ORDER BY id LIMIT 130"
+	code, out, errOut := cli("approval", "--config", cfgFile, "--user", "clerk", "--database", "gov", "--rows", "130",
+		"--reason", "quarterly statistics", "request", bulk)
+	id := regexp.MustCompile(`R-\d{8}-\d{4}`).FindString(out)
+	if code != 0 || id == "" {
+		t.Fatalf("request: %d %s %s", code, out, errOut)
+	}
+	if code, out, errOut := cli("approval", "--config", cfgFile, "--as", "chief", "approve", id); code != 0 {
+		t.Fatalf("approve: %s %s", out, errOut)
+	}
+	p := startDemoProxy(t, func(c *config.Config) { c.Approval = config.Approval{Store: store, Approvers: []string{"chief"}} })
+	rows, err := queryAll(dbAs(t, p.mysql, "clerk", ""), bulk)
+	if err != nil || len(rows) != 130 {
+		t.Fatalf("run approved ahead: %d rows, %v", len(rows), err)
+	}
+}
