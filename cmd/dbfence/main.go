@@ -1,7 +1,3 @@
-// Command dbfence is a transparent database proxy for masking, least-privilege
-// column rules, bulk-export approval and tamper-evident audit.
-//
-// Usage: dbfence <command> [flags]; `dbfence help` lists the commands.
 package main
 
 import (
