@@ -101,4 +101,17 @@ roles:
 	if _, err := db.Exec("DELETE FROM t"); !errors.As(err, &me) || me.Number != 1227 || !strings.Contains(me.Message, "approval") {
 		t.Fatalf("DELETE without WHERE: %v", err)
 	}
+	// The cap cannot be dodged through paths that are not wrapped in it:
+	// a prepared statement (executions are not wrapped) or a multi-statement text.
+	if _, err := db.Exec("UPDATE t SET note = ? WHERE id <= 10", "e"); !errors.As(err, &me) || me.Number != 1227 {
+		t.Fatalf("prepared capped UPDATE: %v", err)
+	}
+	multi, _ := sql.Open("mysql", "dbf_editor:dbf_editor-pass@tcp("+p.mysql+")/dbfence_test_bulk?multiStatements=true")
+	defer multi.Close()
+	if _, err := multi.Exec("SELECT 1; UPDATE t SET note = 'f' WHERE id <= 10"); !errors.As(err, &me) || me.Number != 1227 {
+		t.Fatalf("capped UPDATE in a multi-statement text: %v", err)
+	}
+	if got := notes(); got != "a,a,a,c,orig,orig,orig,orig,orig,orig" {
+		t.Fatalf("a dodge changed rows: %s", got)
+	}
 }

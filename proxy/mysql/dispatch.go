@@ -199,6 +199,11 @@ func (s *session) handleQuery(pkt []byte) error {
 	if v.Refusal != nil && v.Approval != nil && s.e.cfg.Approvals != nil {
 		v, approvalID = s.applyApproval(v)
 	}
+	if v.Refusal == nil && len(v.Statements) > 1 && cappedModification(v) {
+		// The cap is enforced around one statement at a time.
+		v = refusedCopy(v, fault.New(fault.StatementDenied,
+			"dbfence: an UPDATE or DELETE your role may only run under a row cap must be sent on its own, not with other statements"))
+	}
 	if v.Refusal != nil {
 		return s.auditRefusal(gm.COM_QUERY, "query", start, v, approvalID)
 	}
@@ -214,12 +219,7 @@ func (s *session) handleQuery(pkt []byte) error {
 	if len(v.Statements) == 1 && v.Statements[0].ModifyCap > 0 && !v.Statements[0].Monitor {
 		return s.runCappedModification(v, evs[0], start)
 	}
-	s.backend.seq = 0
-	s.rowBuf = append(append(s.rowBuf[:0], gm.COM_QUERY), v.Forward...)
-	if err := s.toBackend(s.rowBuf); err != nil {
-		return err
-	}
-	if err := s.flushBackend(); err != nil {
+	if err := s.sendCommand(gm.COM_QUERY, v.Forward); err != nil {
 		return err
 	}
 	aborted := false
@@ -302,18 +302,19 @@ func (s *session) handlePrepare(pkt []byte) error {
 	start := time.Now()
 	v := s.e.cfg.Gate.CheckMySQL(&s.rs, string(pkt[1:]))
 	if v.Refusal == nil && len(v.Statements) != 1 {
-		v.Refusal = fault.New(fault.ParseError, "dbfence: a prepared statement must hold exactly one statement")
+		v = refusedCopy(v, fault.New(fault.ParseError, "dbfence: a prepared statement must hold exactly one statement"))
+	}
+	if v.Refusal == nil && cappedModification(v) {
+		// Executions are not wrapped in the cap's transaction: refuse rather
+		// than run a capped UPDATE/DELETE uncapped.
+		v = refusedCopy(v, fault.New(fault.StatementDenied,
+			"dbfence: an UPDATE or DELETE your role may only run under a row cap cannot be prepared; send it as a plain query"))
 	}
 	if v.Refusal != nil {
 		return s.auditRefusal(gm.COM_STMT_PREPARE, "prepare", start, v, "")
 	}
 	s.noteMonitor(v)
-	s.backend.seq = 0
-	s.rowBuf = append(append(s.rowBuf[:0], gm.COM_STMT_PREPARE), v.Forward...)
-	if err := s.toBackend(s.rowBuf); err != nil {
-		return err
-	}
-	if err := s.flushBackend(); err != nil {
+	if err := s.sendCommand(gm.COM_STMT_PREPARE, v.Forward); err != nil {
 		return err
 	}
 	p, err := s.fromBackend()
@@ -590,9 +591,7 @@ func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
 		s.log.Error("approval request could not be filed", zap.Error(err))
 		return v, ""
 	}
-	out := *v
-	out.Refusal = fault.New(fault.ApprovalRequired, "dbfence: approval required: request %s filed; ask an approver (%s)", rid, sv.Reason)
-	return &out, rid
+	return refusedCopy(v, fault.New(fault.ApprovalRequired, "dbfence: approval required: request %s filed; ask an approver (%s)", rid, sv.Reason)), rid
 }
 
 // runCappedModification runs an UPDATE or DELETE of a role with a row cap
@@ -615,12 +614,7 @@ func (s *session) runCappedModification(v *rules.Verdict, ev *proxy.StatementEve
 	if err := s.backendExec(begin); err != nil {
 		return err
 	}
-	s.backend.seq = 0
-	s.rowBuf = append(append(s.rowBuf[:0], gm.COM_QUERY), v.Forward...)
-	if err := s.toBackend(s.rowBuf); err != nil {
-		return err
-	}
-	if err := s.flushBackend(); err != nil {
+	if err := s.sendCommand(gm.COM_QUERY, v.Forward); err != nil {
 		return err
 	}
 	p, err := s.fromBackend()
@@ -690,12 +684,7 @@ func clearInTrans(ok []byte) {
 
 // backendExec runs one of the proxy's own statements that answers OK.
 func (s *session) backendExec(sql string) error {
-	s.backend.seq = 0
-	s.rowBuf = append(append(s.rowBuf[:0], gm.COM_QUERY), sql...)
-	if err := s.toBackend(s.rowBuf); err != nil {
-		return err
-	}
-	if err := s.flushBackend(); err != nil {
+	if err := s.sendCommand(gm.COM_QUERY, sql); err != nil {
 		return err
 	}
 	p, err := s.fromBackend()
@@ -706,4 +695,34 @@ func (s *session) backendExec(sql string) error {
 		return backendError{fmt.Errorf("%s failed: error %d", sql, errCode(p))}
 	}
 	return nil
+}
+
+// sendCommand starts a new exchange with the backend: one command packet
+// (sequence 0) holding cmd and text, flushed.
+func (s *session) sendCommand(cmd byte, text string) error {
+	s.backend.seq = 0
+	s.rowBuf = append(append(s.rowBuf[:0], cmd), text...)
+	if err := s.toBackend(s.rowBuf); err != nil {
+		return err
+	}
+	return s.flushBackend()
+}
+
+// cappedModification reports whether any statement of v is an UPDATE or
+// DELETE the proxy must run under a row cap.
+func cappedModification(v *rules.Verdict) bool {
+	for i := range v.Statements {
+		if v.Statements[i].ModifyCap > 0 && !v.Statements[i].Monitor {
+			return true
+		}
+	}
+	return false
+}
+
+// refusedCopy returns v refused with fe. Verdicts may be shared through the
+// rules' cache, so v itself is never changed.
+func refusedCopy(v *rules.Verdict, fe *fault.Error) *rules.Verdict {
+	out := *v
+	out.Forward, out.Refusal = "", fe
+	return &out
 }

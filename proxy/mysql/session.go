@@ -449,12 +449,7 @@ func (s *session) refreshSessionState() error {
 // returns the first row's values (copies; NULL as nil). Rows after the first
 // are read and discarded.
 func (s *session) backendQueryRow(sql string) ([][]byte, error) {
-	s.backend.seq = 0
-	s.rowBuf = append(append(s.rowBuf[:0], gm.COM_QUERY), sql...)
-	if err := s.backend.writePacket(s.rowBuf); err != nil {
-		return nil, err
-	}
-	if err := s.backend.flush(); err != nil {
+	if err := s.sendCommand(gm.COM_QUERY, sql); err != nil {
 		return nil, err
 	}
 	p, err := s.backend.readPacket()
