@@ -31,7 +31,7 @@ const defaultBatchSize = 500
 type Seeder struct {
 	// Database is the target database name; empty means DefaultDatabase.
 	// MySQL: created if missing. PostgreSQL: the *sql.DB must already be
-	// connected to it (see EnsurePostgresDatabase); tables go to schema public.
+	// connected to it (see EnsurePostgresDatabase); tables go to schema gov.
 	Database string
 	// Seed is the generator seed; 0 means DefaultSeed.
 	Seed int64
@@ -50,7 +50,7 @@ func SeedMySQL(ctx context.Context, db *sql.DB, n int, progress io.Writer) error
 	return (&Seeder{Progress: progress}).SeedMySQL(ctx, db, n)
 }
 
-// SeedPostgres fills PostgreSQL database gov, schema public, with n people
+// SeedPostgres fills PostgreSQL database gov, schema gov, with n people
 // from DefaultSeed. db must be connected to database gov (pgx stdlib driver).
 func SeedPostgres(ctx context.Context, db *sql.DB, n int, progress io.Writer) error {
 	return (&Seeder{Progress: progress}).SeedPostgres(ctx, db, n)
@@ -269,7 +269,7 @@ const (
 	pgMemberHash = `('x' || left(md5(concat_ws('|', id, person_id, relation, member_name, member_id_card)), 8))::bit(32)::bigint`
 )
 
-// SeedPostgres fills schema public of the database db is connected to (which
+// SeedPostgres fills schema gov (created if missing) of the database db is connected to (which
 // must be the Seeder's database) with n people. See Seeder.
 func (s *Seeder) SeedPostgres(ctx context.Context, db *sql.DB, n int) (err error) {
 	if n < 0 {
@@ -302,17 +302,20 @@ func (s *Seeder) SeedPostgres(ctx context.Context, db *sql.DB, n int) (err error
 
 	want := s.expected(n, md5Prefix32)
 	if have, ok := s.pgFingerprint(ctx, conn); ok && have == want {
-		s.logf("demo: %s public.person already holds the %d expected people (%d household members): nothing to do",
+		s.logf("demo: %s gov.person already holds the %d expected people (%d household members): nothing to do",
 			name, n, want.members)
 		return nil
 	}
 
-	s.logf("demo: (re)creating %s public.person, public.household and view public.person_public", name)
+	s.logf("demo: (re)creating %s gov.person, gov.household and view gov.person_public", name)
 	ddl := []string{
-		"DROP VIEW IF EXISTS public.person_public",
-		"DROP TABLE IF EXISTS public.household",
-		"DROP TABLE IF EXISTS public.person",
-		`CREATE TABLE public.person (
+		// The policy names PostgreSQL tables schema.table.column: the demo's
+		// live in schema gov, which the database's search_path puts first.
+		"CREATE SCHEMA IF NOT EXISTS gov",
+		"DROP VIEW IF EXISTS gov.person_public",
+		"DROP TABLE IF EXISTS gov.household",
+		"DROP TABLE IF EXISTS gov.person",
+		`CREATE TABLE gov.person (
   id BIGINT PRIMARY KEY,
   name VARCHAR(64),
   id_card CHAR(18),
@@ -322,16 +325,16 @@ func (s *Seeder) SeedPostgres(ctx context.Context, db *sql.DB, n int) (err error
   birthday DATE,
   dept VARCHAR(64)
 )`,
-		`COMMENT ON TABLE public.person IS 'dbfence demo: synthetic people, every value fake'`,
-		`CREATE TABLE public.household (
+		`COMMENT ON TABLE gov.person IS 'dbfence demo: synthetic people, every value fake'`,
+		`CREATE TABLE gov.household (
   id BIGINT PRIMARY KEY,
   person_id BIGINT NOT NULL,
   relation VARCHAR(16),
   member_name VARCHAR(64),
   member_id_card CHAR(18)
 )`,
-		`CREATE INDEX household_person ON public.household (person_id)`,
-		`CREATE VIEW public.person_public AS SELECT id, name, dept FROM public.person`,
+		`CREATE INDEX household_person ON gov.household (person_id)`,
+		`CREATE VIEW gov.person_public AS SELECT id, name, dept FROM gov.person`,
 	}
 	// PostgreSQL DDL is transactional: readers see the old tables or the new
 	// ones, never half a data set.
@@ -349,14 +352,14 @@ func (s *Seeder) SeedPostgres(ctx context.Context, db *sql.DB, n int) (err error
 			return fmt.Errorf("demo: %s: %w", firstLine(stmt), err)
 		}
 	}
-	if err := s.insertRows(ctx, tx, n, pgPlaceholders, "public.person", "public.household"); err != nil {
+	if err := s.insertRows(ctx, tx, n, pgPlaceholders, "gov.person", "gov.household"); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("demo: commit: %w", err)
 	}
 	if have, ok := s.pgFingerprint(ctx, conn); !ok || have != want {
-		return fmt.Errorf("demo: %s public.person does not read back as written (checksum mismatch)", name)
+		return fmt.Errorf("demo: %s gov.person does not read back as written (checksum mismatch)", name)
 	}
 	s.logf("demo: seeded %d people and %d household members into %s in %s",
 		n, want.members, name, time.Since(start).Round(time.Millisecond))
@@ -365,14 +368,14 @@ func (s *Seeder) SeedPostgres(ctx context.Context, db *sql.DB, n int) (err error
 
 func (s *Seeder) pgFingerprint(ctx context.Context, conn *sql.Conn) (f fingerprint, ok bool) {
 	var views int
-	err := conn.QueryRowContext(ctx, "SELECT count(*) FROM pg_views WHERE schemaname = 'public' AND viewname = 'person_public'").Scan(&views)
+	err := conn.QueryRowContext(ctx, "SELECT count(*) FROM pg_views WHERE schemaname = 'gov' AND viewname = 'person_public'").Scan(&views)
 	if err != nil || views != 1 {
 		return f, false
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT count(*), COALESCE(sum("+pgPersonHash+"), 0) FROM public.person").Scan(&f.persons, &f.personSum); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT count(*), COALESCE(sum("+pgPersonHash+"), 0) FROM gov.person").Scan(&f.persons, &f.personSum); err != nil {
 		return f, false
 	}
-	err = conn.QueryRowContext(ctx, "SELECT count(*), COALESCE(sum("+pgMemberHash+"), 0) FROM public.household").Scan(&f.members, &f.memberSum)
+	err = conn.QueryRowContext(ctx, "SELECT count(*), COALESCE(sum("+pgMemberHash+"), 0) FROM gov.household").Scan(&f.members, &f.memberSum)
 	return f, err == nil
 }
 

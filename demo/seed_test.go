@@ -158,9 +158,9 @@ func TestSeedPostgres(t *testing.T) {
 	for i, step := range idempotenceSteps {
 		t.Run(step.desc, func(t *testing.T) {
 			if step.tamper != "" {
-				table := "public.person"
+				table := "gov.person"
 				if i == 3 {
-					table = "public.household"
+					table = "gov.household"
 				}
 				if _, err := db.ExecContext(ctx, strings.ReplaceAll(step.tamper, "%s", table)); err != nil {
 					t.Fatalf("tamper: %v", err)
@@ -176,7 +176,7 @@ func TestSeedPostgres(t *testing.T) {
 			if !strings.Contains(out.String(), step.wantOutput) {
 				t.Errorf("progress output %q does not contain %q", out.String(), step.wantOutput)
 			}
-			checkSeeded(t, db, "public.", "$1")
+			checkSeeded(t, db, "gov.", "$1")
 		})
 	}
 }

@@ -54,7 +54,8 @@ and that they hold these accounts (same names and passwords on both servers):
                     MariaDB: mysql_native_password explicitly
 
 plus an empty database `gov` on both servers (PostgreSQL: owned by postgres,
-SELECT granted to the gov readers, also on tables created later).
+with a schema `gov` first in the database's search_path; SELECT granted to
+the gov readers on schemas gov and public, also on tables created later).
 
 What it does, only where needed:
   1. installs missing packages with one apt-get call (servers: mariadb-server,
@@ -465,19 +466,27 @@ SELECT 'CONNECT on gov for ' || n FROM unnest(ARRAY[$readers]) AS n
 SQL
 ) || return 1
   [[ -z $out ]] || echo "$out"
-  # Schema-level grants live inside gov.
+  # Schema-level grants and settings live inside gov: the demo's tables are
+  # in schema gov (the policy's first name part is the schema on
+  # PostgreSQL), which the database's search_path puts first.
   if [[ $out != *"database gov"* ]]; then
     psql_tcp -d gov -tA <<SQL
-SELECT 'SELECT on gov tables for ' || n FROM unnest(ARRAY[$readers]) AS n
- WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = n)
-    OR NOT has_schema_privilege(n, 'public', 'USAGE')
+SELECT 'schema gov' WHERE NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'gov');
+SELECT 'search_path of gov' WHERE NOT EXISTS (
+  SELECT 1 FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+   WHERE d.datname = 'gov' AND s.setrole = 0 AND 'search_path=gov, public' = ANY (s.setconfig));
+SELECT 'SELECT on ' || sch || ' tables for ' || n
+  FROM unnest(ARRAY[$readers]) AS n, unnest(ARRAY['public', 'gov']) AS sch
+ WHERE EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = sch) AND (
+       NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = n)
+    OR NOT has_schema_privilege(n, sch, 'USAGE')
     OR NOT EXISTS (SELECT 1 FROM pg_default_acl d JOIN pg_namespace s ON s.oid = d.defaclnamespace
-                    WHERE s.nspname = 'public' AND d.defaclobjtype = 'r'
+                    WHERE s.nspname = sch AND d.defaclobjtype = 'r'
                       AND d.defaclrole = 'postgres'::regrole
                       AND array_to_string(d.defaclacl, ',') LIKE '%' || n || '=r/%')
     OR EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
-                WHERE s.nspname = 'public' AND c.relkind IN ('r', 'v', 'm', 'p')
-                  AND NOT has_table_privilege(n, c.oid, 'SELECT'));
+                WHERE s.nspname = sch AND c.relkind IN ('r', 'v', 'm', 'p')
+                  AND NOT has_table_privilege(n, c.oid, 'SELECT')));
 SQL
   fi
 }
@@ -499,6 +508,11 @@ provision_postgres() {
 GRANT USAGE ON SCHEMA public TO $readers;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO $readers;
 ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT SELECT ON TABLES TO $readers;
+CREATE SCHEMA IF NOT EXISTS gov AUTHORIZATION postgres;
+GRANT USAGE ON SCHEMA gov TO $readers;
+GRANT SELECT ON ALL TABLES IN SCHEMA gov TO $readers;
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA gov GRANT SELECT ON TABLES TO $readers;
+ALTER DATABASE gov SET search_path = gov, public;
 SQL
 }
 
