@@ -82,6 +82,9 @@ type Config struct {
 	// Syslog, when set, forwards every record to a syslog collector; see
 	// SyslogForwarder. Open starts it and Close stops it.
 	Syslog *SyslogConfig `yaml:"syslog"`
+	// Kafka, when set, forwards every record to a Kafka topic; see
+	// KafkaForwarder. Open starts it and Close stops it.
+	Kafka *KafkaConfig `yaml:"kafka"`
 
 	// Keys, when set, are used instead of the key files (tests, embedding).
 	Keys *Keys `yaml:"-"`
@@ -139,6 +142,11 @@ func (c *Config) CheckAndSetDefaults() error {
 	}
 	if c.Syslog != nil && c.Syslog.Address == "" {
 		errs = append(errs, errors.New("audit: syslog.address is required when syslog is configured"))
+	}
+	if c.Kafka != nil {
+		if err := c.Kafka.check(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.FS == nil {
 		c.FS = OSFS{}

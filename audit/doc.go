@@ -115,7 +115,7 @@
 // What it cannot see: deletion of the newest complete records of a log that
 // is still running (or crashed) — nothing after them remains to notice. Use
 // VerifyOptions.ExpectClosed on a stopped log, and export checkpoints
-// elsewhere (e.g. syslog) to pin the head of a running one.
+// elsewhere (e.g. syslog or Kafka) to pin the head of a running one.
 //
 // # Reading and forwarding
 //
@@ -127,6 +127,23 @@
 // an RFC 5424 message over TCP or TLS; when the collector is down it waits
 // and catches up from the files, so it can neither slow the writer nor lose
 // a local record.
+//
+// KafkaForwarder (Config.Kafka; github.com/twmb/franz-go) follows the files
+// the same way and produces each record to one topic: the value is the JSON
+// line exactly as written, the key is the session_id (none for records
+// without one), so a session's records share a partition and stay in
+// order, and the headers dbfence-seq and dbfence-type repeat the seq and
+// type. The producer is idempotent with acks=all. The cursor file (default
+// <dir>/kafka.cursor) advances only over acknowledged records, at most
+// every second while records flow, whenever the forwarder has caught up,
+// and on Close. While the brokers are down or refuse records it retries
+// with a doubling backoff, logging one warning when they go and one info
+// when they are back, then catches up from the cursor, also after a
+// restart. Delivery is at least once: records acknowledged after the last
+// cursor save are sent again after a crash, and records of a failed batch
+// that other partitions had accepted are sent again; consumers deduplicate
+// by seq. A record Kafka refuses as too large (over about 1 MB) is skipped,
+// logged and counted (KafkaStats.Rejected); it stays in the local log.
 //
 // # Concurrency
 //

@@ -54,6 +54,7 @@ type Log struct {
 	subs  atomic.Pointer[[]*subscriber]
 
 	syslog *SyslogForwarder // nil unless Config.Syslog
+	kafka  *KafkaForwarder  // nil unless Config.Kafka
 }
 
 // counters are the log's statistics; see Stats.
@@ -147,6 +148,11 @@ func Open(cfg Config, logger *zap.Logger) (*Log, error) {
 	go w.run()
 	if cfg.Syslog != nil {
 		if l.syslog, err = StartSyslog(cfg.Dir, *cfg.Syslog, logger); err != nil {
+			return nil, errors.Join(err, l.Close())
+		}
+	}
+	if cfg.Kafka != nil {
+		if l.kafka, err = StartKafka(cfg.Dir, *cfg.Kafka, logger); err != nil {
 			return nil, errors.Join(err, l.Close())
 		}
 	}
@@ -246,12 +252,16 @@ func (l *Log) Close() error {
 	close(l.quit)
 	<-l.done
 	l.closeSubscribers()
+	// Records the forwarders have not forwarded yet are sent by the next
+	// ones, which resume from their cursors.
+	err := l.closeErr
 	if l.syslog != nil {
-		// Records it has not forwarded yet are sent by the next forwarder,
-		// which resumes from the cursor.
-		return errors.Join(l.closeErr, l.syslog.Close())
+		err = errors.Join(err, l.syslog.Close())
 	}
-	return l.closeErr
+	if l.kafka != nil {
+		err = errors.Join(err, l.kafka.Close())
+	}
+	return err
 }
 
 // Health returns the writer's current state.
