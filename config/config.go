@@ -73,6 +73,11 @@ type Postgres struct {
 	ClientTLS ClientTLS `yaml:"client_tls"`
 	// MaxMessage bounds one client message in bytes (default 64 MiB).
 	MaxMessage int `yaml:"max_message"`
+	// Metadata is the account the proxy uses for its own queries: each
+	// database's catalog, and the origin of result columns. It needs CONNECT
+	// on the databases clients use and USAGE on their schemas; without it
+	// restricted roles are refused on PostgreSQL what the catalog would resolve.
+	Metadata Account `yaml:"metadata"`
 }
 
 // BackendTLS configures TLS to a backend.

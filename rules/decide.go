@@ -17,6 +17,9 @@ var forbiddenKinds = map[string]string{
 	"ddl": "DDL", "call": "CALL", "load": "LOAD DATA", "grant": "GRANT/REVOKE", "user": "user management",
 	"admin": "server administration", "handler": "HANDLER", "get_diagnostics": "GET DIAGNOSTICS",
 	"execute": "EXECUTE of a prepared statement", "flush": "FLUSH", "other": "this statement",
+	// PostgreSQL: asynchronous messages, and cursors (a FETCH's columns are
+	// those of a DECLARE the engine does not keep). DO blocks are dynamic SQL.
+	"notify": "LISTEN/NOTIFY", "declare": "DECLARE CURSOR", "fetch": "FETCH/MOVE",
 }
 
 // harmlessShows are the SHOW statements restricted roles may run: they show
@@ -35,6 +38,24 @@ var harmlessSystemObjects = map[string]bool{
 	"information_schema.table_constraints": true, "information_schema.referential_constraints": true,
 	"information_schema.character_sets": true, "information_schema.collations": true,
 	"information_schema.collation_character_set_applicability": true, "information_schema.engines": true,
+	"information_schema.sequences": true, "information_schema.routines": true, "information_schema.parameters": true,
+	"information_schema.constraint_column_usage": true, "information_schema.check_constraints": true,
+	// PostgreSQL: what psql's \d and drivers read; no statistics (pg_stats
+	// holds sample values), no other sessions' SQL (pg_stat_activity), no
+	// large objects, no password hashes.
+	"pg_catalog.pg_class": true, "pg_catalog.pg_namespace": true, "pg_catalog.pg_attribute": true,
+	"pg_catalog.pg_attrdef": true, "pg_catalog.pg_type": true, "pg_catalog.pg_index": true,
+	"pg_catalog.pg_constraint": true, "pg_catalog.pg_description": true, "pg_catalog.pg_am": true,
+	"pg_catalog.pg_collation": true, "pg_catalog.pg_inherits": true, "pg_catalog.pg_partitioned_table": true,
+	"pg_catalog.pg_trigger": true, "pg_catalog.pg_policy": true, "pg_catalog.pg_tablespace": true,
+	"pg_catalog.pg_roles": true, "pg_catalog.pg_database": true, "pg_catalog.pg_settings": true,
+	"pg_catalog.pg_proc": true, "pg_catalog.pg_language": true, "pg_catalog.pg_extension": true,
+	"pg_catalog.pg_enum": true, "pg_catalog.pg_range": true, "pg_catalog.pg_tables": true,
+	"pg_catalog.pg_views": true, "pg_catalog.pg_indexes": true, "pg_catalog.pg_matviews": true,
+	"pg_catalog.pg_foreign_table": true, "pg_catalog.pg_publication": true, "pg_catalog.pg_publication_rel": true,
+	"pg_catalog.pg_publication_namespace": true, "pg_catalog.pg_statistic_ext": true, "pg_catalog.pg_depend": true,
+	"pg_catalog.pg_operator": true, "pg_catalog.pg_opclass": true, "pg_catalog.pg_cast": true,
+	"pg_catalog.pg_conversion": true, "pg_catalog.pg_event_trigger": true, "pg_catalog.pg_rewrite": true,
 }
 
 // decision accumulates one statement's decision; the first refusal wins.
@@ -120,7 +141,7 @@ func (cp *compiledPolicy) decide(role *compiledRole, f *facts.Statement, cat *ca
 				break
 			}
 		}
-		if f.Kind == "select" || f.Kind == "show" || f.Kind == "explain" {
+		if f.Kind == "select" || f.Kind == "show" || f.Kind == "explain" || (f.Kind == "copy" && len(f.Writes) == 0) {
 			d.sv.RowCap = role.rowCap
 		}
 		d.sv.Columns = plan
@@ -167,7 +188,7 @@ func (cp *compiledPolicy) checkStatement(d *decision, f *facts.Statement) {
 	if what, ok := forbiddenKinds[f.Kind]; ok {
 		d.refuse(Deny, fault.StatementDenied, "statement_forbidden", "%s is not allowed for restricted roles", what)
 	}
-	if !role.statements[f.Kind] {
+	if !role.statements[permissionKind(f)] {
 		d.refuse(Deny, fault.StatementDenied, "statement_not_allowed", "%s statements are not allowed", strings.ToUpper(f.Kind))
 	}
 	if f.Prepared != nil {
@@ -212,14 +233,34 @@ func (cp *compiledPolicy) checkStatement(d *decision, f *facts.Statement) {
 	}
 	for _, fl := range f.Flows {
 		if fl.Target == facts.ToFile {
-			d.refuse(NeedsApproval, fault.ApprovalRequired, "file_export", "writing query results to a server file is an export and needs an approval")
+			d.refuse(NeedsApproval, fault.ApprovalRequired, "file_export", "%s is an export and needs an approval", exportName(fl))
 		}
 	}
 }
 
+// permissionKind is the statement kind a role's statement list is checked
+// against: PostgreSQL's COPY reads (TO) or writes (FROM) a table.
+func permissionKind(f *facts.Statement) string {
+	if f.Kind == "copy" {
+		if len(f.Writes) > 0 {
+			return "insert"
+		}
+		return "select"
+	}
+	return f.Kind
+}
+
+// exportName names an export flow for the refusal.
+func exportName(fl facts.Flow) string {
+	if strings.HasPrefix(strings.ToUpper(fl.Name), "COPY") {
+		return fl.Name
+	}
+	return "writing query results to a server file"
+}
+
 func systemObject(o facts.Object) bool {
 	switch strings.ToLower(o.Database) {
-	case "mysql", "information_schema", "performance_schema", "sys":
+	case "mysql", "information_schema", "performance_schema", "sys", "pg_catalog":
 		return true
 	}
 	return false

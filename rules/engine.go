@@ -40,6 +40,8 @@ type Engine struct {
 	reloadMu sync.Mutex
 	loader   catalog.Loader
 	stale    atomic.Bool
+	// pg holds the PostgreSQL databases' catalogs (one per database).
+	pg pgCatalogs
 }
 
 // engineState is one immutable policy + catalog pairing and the decisions
@@ -94,7 +96,10 @@ func (e *Engine) SetCatalogLoader(l catalog.Loader) {
 // MarkCatalogStale records that the schema may have changed (the engine calls
 // it after a statement whose verdict has ChangesCatalog completes); the next
 // CatalogStale poll refreshes.
-func (e *Engine) MarkCatalogStale() { e.stale.Store(true) }
+func (e *Engine) MarkCatalogStale() {
+	e.stale.Store(true)
+	e.pg.stale.Store(true)
+}
 
 // CatalogStale reports whether the catalog was marked stale since the last refresh.
 func (e *Engine) CatalogStale() bool { return e.stale.Load() }
@@ -120,6 +125,11 @@ func (e *Engine) RefreshCatalog(ctx context.Context) error {
 
 // Catalog returns the current catalog snapshot.
 func (e *Engine) Catalog() *catalog.Catalog { return e.state.Load().analyzer.Catalog() }
+
+// Restricted reports whether user's role has rules (statements are analysed).
+func (e *Engine) Restricted(user string) bool {
+	return !e.state.Load().policy.roleFor(user).unrestricted
+}
 
 // Admit decides at the handshake whether user may connect from addr: nil
 // admits; HostNotAllowed when the matching principal's network allowlist

@@ -1,54 +1,102 @@
 package rules
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/dbfence/dbfence/fault"
+	"github.com/dbfence/dbfence/rules/catalog"
 	"github.com/dbfence/dbfence/rules/pgsql"
 )
 
 // CheckPostgres decides one PostgreSQL simple-query string or Parse message
 // text. The text is parsed with the PostgreSQL grammar; unparseable text is
-// refused (42601) and never sent. Lineage analysis for PostgreSQL is not
-// implemented yet, so every statement of a restricted role is refused
-// (fail closed); unrestricted roles get their parsed statements relayed
-// unchanged. It never returns nil.
+// refused (42601) and never sent. For restricted roles every statement is
+// analysed against the catalog of the session's database, resolving
+// unqualified names through the session's search_path (refused while it is
+// not known), and decided exactly as MySQL statements are; unrestricted
+// roles get their parsed statements relayed unchanged. It never returns nil.
+// The Verdict's Statements may be shared with other callers: read-only.
 func (e *Engine) CheckPostgres(sess *Session, text string) *Verdict {
 	st := e.state.Load()
 	role := st.policy.roleFor(sess.User)
+	restricted := !role.unrestricted
+	var cat *catalog.Catalog
 	// Drivers send the same texts again and again (every extended-protocol
-	// Parse): the decision on an exact text is cached per role.
-	key := "pg\x00" + role.name + "\x00" + text
-	if c := st.cache.get(key); c != nil {
-		v := c.verdict(func() (string, *fault.Error) { return text, nil })
-		v.Restricted = !role.unrestricted
-		return v
+	// Parse): decisions are cached per role and exact text, and for
+	// restricted roles per database, catalog snapshot and search_path too.
+	var kb strings.Builder
+	kb.WriteString("pg\x00")
+	kb.WriteString(role.name)
+	kb.WriteByte(0)
+	if restricted {
+		cat = e.pg.get(sess.Database)
+		kb.WriteString(sess.Database)
+		kb.WriteByte(0)
+		if cat != nil {
+			kb.WriteString(strconv.FormatUint(cat.Generation, 10))
+		}
+		kb.WriteByte(0)
+		if sess.SearchPathKnown {
+			kb.WriteString(strings.Join(sess.SearchPath, "\x01"))
+		} else {
+			kb.WriteString("\x02unknown")
+		}
+		kb.WriteByte(0)
+		kb.WriteString(sess.User) // "$user"
+		kb.WriteByte(0)
 	}
+	kb.WriteString(text)
+	key := kb.String()
+
+	entry := st.cache.get(key)
+	if entry == nil {
+		entry = e.decidePostgres(st, role, cat, sess, text)
+		if entry.cacheable {
+			st.cache.put(key, entry)
+		}
+	}
+	v := entry.verdict(func() (string, *fault.Error) { return text, nil })
+	if v.Refusal != nil && v.Refusal.Kind == fault.ApprovalRequired && len(v.Statements) == 1 &&
+		v.Statements[0].Outcome == NeedsApproval {
+		v.Approval = &ApprovalNeed{Forward: text, Normalized: v.Statements[0].Normalized}
+	}
+	v.Literals = appendPostgresLiterals(make([]string, 0, 8), text)
+	v.Restricted = restricted
+	return v
+}
+
+// decidePostgres parses text and decides on every statement.
+func (e *Engine) decidePostgres(st *engineState, role *compiledRole, cat *catalog.Catalog, sess *Session, text string) *cacheEntry {
 	stmts, err := pgsql.Parse(text)
 	if err != nil {
 		// Not cached: the message quotes the text.
-		return &Verdict{Refusal: fault.As(err), Restricted: !role.unrestricted}
+		return &cacheEntry{refusal: fault.As(err)}
 	}
-	v := &Verdict{Forward: text, Restricted: !role.unrestricted, Statements: make([]StatementVerdict, len(stmts))}
-	defer func() { st.cache.put(key, &cacheEntry{statements: v.Statements, refusal: v.Refusal, cacheable: true}) }()
+	entry := &cacheEntry{cacheable: true, statements: make([]StatementVerdict, len(stmts))}
+	env := pgsql.Env{Catalog: cat, SearchPath: sess.SearchPath, SearchPathKnown: sess.SearchPathKnown, User: sess.User}
 	for i, s := range stmts {
-		sv := StatementVerdict{
-			Kind: s.Kind, Outcome: Allow, Rule: "unrestricted", Reason: "role " + role.name + " has no rules",
-			Normalized: pgsql.Normalized(s.Text), ChangesSession: s.ChangesSession, PolicyVersion: st.policy.version,
-			ChangesCatalog: s.Kind == "ddl",
-		}
-		if !role.unrestricted {
-			sv.Outcome, sv.Rule = Deny, "postgres_not_analysed"
-			sv.Reason = "dbfence does not analyse PostgreSQL statements for restricted roles yet; role " + role.name + " is refused on PostgreSQL"
-			sv.Error = fault.New(fault.StatementDenied, "dbfence: %s", sv.Reason)
-			if role.monitor {
-				sv.Monitor = true
-			} else if v.Refusal == nil {
-				v.Refusal = sv.Error
+		var sv StatementVerdict
+		if role.unrestricted {
+			sv = StatementVerdict{
+				Kind: s.Kind, Outcome: Allow, Rule: "unrestricted", Reason: "role " + role.name + " has no rules",
+				ChangesSession: s.ChangesSession, PolicyVersion: st.policy.version, ChangesCatalog: s.Kind == "ddl",
 			}
+		} else {
+			f := pgsql.Analyze(s, env)
+			sv = st.policy.decide(role, f, cat)
+			if f.ChangesSession {
+				// What follows in the same text may run under another
+				// search_path: resolve it as unknown.
+				env.SearchPathKnown = false
+			}
+			e.logDecision(role, &sv, f)
 		}
-		v.Statements[i] = sv
+		sv.Normalized = pgsql.Normalized(s.Text)
+		entry.statements[i] = sv
+		if entry.refusal == nil && sv.Outcome != Allow && !sv.Monitor {
+			entry.refusal = statementRefusal(&sv)
+		}
 	}
-	if v.Refusal != nil {
-		v.Forward = ""
-	}
-	return v
+	return entry
 }

@@ -41,6 +41,13 @@ type Session struct {
 	MariaDB bool
 	// Charset is the connection character set of client text (e.g. "utf8mb4", "gbk").
 	Charset string
+	// SearchPath is a PostgreSQL session's search_path as the server reports
+	// it, split into entries ("$user" literal); SearchPathKnown is false
+	// while the engine does not know it (before it asked, or after a
+	// statement that may have changed it): unqualified table names are then
+	// refused for restricted roles rather than guessed.
+	SearchPath      []string
+	SearchPathKnown bool
 }
 
 // SQLMode is the subset of MySQL sql_mode that changes how SQL text is lexed.

@@ -3,16 +3,19 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
-	"net/http"
-
-	"go.uber.org/zap"
-
 	"fmt"
 	"io"
-	"slices"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/dbfence/dbfence/approval"
 	"github.com/dbfence/dbfence/config"
@@ -64,7 +67,8 @@ func runApproval(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("approval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "configs/dbfence.yaml", "configuration file (names the store and the approvers)")
-	as := fs.String("as", "", "the approver acting (must be listed in approval.approvers)")
+	adminURL := fs.String("admin", "", "the running proxy's admin address for approve, reject and revoke (default: listen.admin of the configuration)")
+	tokenFile := fs.String("token-file", "", "file holding your approver token (default: $DBFENCE_APPROVER_TOKEN)")
 	comment := fs.String("comment", "", "the approver's comment")
 	valid := fs.Duration("valid", 24*time.Hour, "how long an approval holds")
 	uses := fs.Int("uses", 1, "how many runs an approval allows")
@@ -81,6 +85,11 @@ the id of a request filed for them. An approver (listed in approval.approvers,
 never the requester) approves it for a validity window, a number of uses and
 a number of rows; the requester's re-run of the same statement in the same
 database then succeeds, and nothing else does.
+
+approve, reject and revoke are sent to the running proxy's admin API with
+your approver token (approval.approver_tokens), which identifies you; the
+proxy records each decision, and each refused attempt, in the audit log.
+list and show read the store; request files a request in it.
 
 Flags (before the verb):
 `)
@@ -115,14 +124,6 @@ Flags (before the verb):
 		}
 		id = rest[1]
 	}
-	decision := approval.Decision{Approver: *as, Comment: *comment, Validity: *valid, Uses: *uses, Rows: *rows}
-	needApprover := func() bool {
-		if *as == "" || !slices.Contains(cfg.Approval.Approvers, *as) {
-			fmt.Fprintf(stderr, "dbfence approval: --as must name an approver listed in approval.approvers\n")
-			return false
-		}
-		return true
-	}
 	var r *approval.Request
 	switch verb {
 	case "list":
@@ -140,21 +141,26 @@ Flags (before the verb):
 		return 0
 	case "show":
 		r, err = store.Get(id)
-	case "approve":
-		if !needApprover() {
-			return 1
+	case "approve", "reject", "revoke":
+		token, terr := approverToken(*tokenFile)
+		if terr != nil {
+			fmt.Fprintf(stderr, "dbfence approval: %v\n", terr)
+			return 2
 		}
-		r, err = store.Approve(id, decision)
-	case "reject":
-		if !needApprover() {
-			return 1
+		base := *adminURL
+		if base == "" {
+			base = cfg.Listen.Admin
 		}
-		r, err = store.Reject(id, decision)
-	case "revoke":
-		if !needApprover() {
-			return 1
+		q := url.Values{}
+		if *comment != "" {
+			q.Set("comment", *comment)
 		}
-		r, err = store.Revoke(id, *as)
+		q.Set("valid", valid.String())
+		q.Set("uses", strconv.Itoa(*uses))
+		if *rows > 0 {
+			q.Set("rows", strconv.FormatInt(*rows, 10))
+		}
+		r, err = decideRemote(base, token, verb, id, q)
 	default:
 		fmt.Fprintf(stderr, "dbfence approval: unknown verb %q\n", verb)
 		return 2
@@ -226,4 +232,59 @@ func fileAhead(cfg *config.Config, store *approval.Store, user, database string,
 	}
 	fmt.Fprintf(stdout, "%s %s requester=%s database=%s rows=%d\n  %s\n", r.ID, r.Status, r.Requester, r.Database, r.Rows, r.Normalized)
 	return 0
+}
+
+// approverToken reads the approver's token from file, or from
+// $DBFENCE_APPROVER_TOKEN.
+func approverToken(file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("--token-file: %w", err)
+		}
+		tok, _, _ := strings.Cut(string(b), "\n")
+		if tok = strings.TrimSpace(tok); tok != "" {
+			return tok, nil
+		}
+		return "", fmt.Errorf("--token-file %s is empty", file)
+	}
+	if tok := strings.TrimSpace(os.Getenv("DBFENCE_APPROVER_TOKEN")); tok != "" {
+		return tok, nil
+	}
+	return "", errors.New("approve, reject and revoke need your approver token: --token-file FILE or $DBFENCE_APPROVER_TOKEN (approval.approver_tokens)")
+}
+
+// decideRemote sends a decision to the proxy's admin API and returns the
+// request as the proxy left it.
+func decideRemote(base, token, verb, id string, q url.Values) (*approval.Request, error) {
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	u := strings.TrimRight(base, "/") + "/approvals/" + url.PathEscape(id) + "/" + verb + "?" + q.Encode()
+	req, err := http.NewRequest(http.MethodPost, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	client := &http.Client{Timeout: 15 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("the proxy's admin API at %s is not reachable (%v); decisions are made through the running proxy", base, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			return nil, fmt.Errorf("%s refused (%s): %s", verb, resp.Status, e.Error)
+		}
+		return nil, fmt.Errorf("%s refused: %s", verb, resp.Status)
+	}
+	var r approval.Request
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("the proxy's answer: %w", err)
+	}
+	return &r, nil
 }

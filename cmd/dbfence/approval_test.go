@@ -29,7 +29,13 @@ func TestApprovalStory(t *testing.T) {
 	store := filepath.Join(dir, "approvals.json")
 	cfgFile := filepath.Join(dir, "approvals.yaml")
 	os.WriteFile(cfgFile, []byte(fmt.Sprintf("approval:\n  store: %s\n  approvers: [chief]\n", store)), 0o600)
-	p := startDemoProxy(t, func(c *config.Config) { c.Approval = config.Approval{Store: store, Approvers: []string{"chief"}} })
+	p := startDemoProxy(t, func(c *config.Config) {
+		c.Approval = config.Approval{Store: store, Approvers: []string{"chief"}, ApproverTokens: map[string]string{"chief": "chief-token"}}
+	})
+	chiefToken := filepath.Join(dir, "chief.token")
+	os.WriteFile(chiefToken, []byte("chief-token\n"), 0o600)
+	wrongToken := filepath.Join(dir, "clerk.token")
+	os.WriteFile(wrongToken, []byte("clerk-guess\n"), 0o600)
 	db := dbAs(t, p.mysql, "clerk", "")
 	const bulk = "SELECT id, name, id_card FROM person ORDER BY id LIMIT 120"
 	_, err := queryAll(db, bulk)
@@ -39,12 +45,17 @@ func TestApprovalStory(t *testing.T) {
 	}
 	id := regexp.MustCompile(`R-\d{8}-\d{4}`).FindString(me.Message)
 
-	if code, _, errOut := cli("approval", "--config", cfgFile, "--as", "clerk", "approve", id); code == 0 {
-		t.Fatal("the clerk is no approver, and cannot approve")
-	} else if !strings.Contains(errOut, "approval.approvers") {
+	if code, _, errOut := cli("approval", "--config", cfgFile, "--admin", p.admin, "approve", id); code == 0 {
+		t.Fatal("a decision without an approver token was accepted")
+	} else if !strings.Contains(errOut, "approver token") {
 		t.Fatalf("refusal does not say why: %s", errOut)
 	}
-	if code, out, errOut := cli("approval", "--config", cfgFile, "--as", "chief", "--rows", "150", "approve", id); code != 0 || !strings.Contains(out, "approved") {
+	if code, _, errOut := cli("approval", "--config", cfgFile, "--admin", p.admin, "--token-file", wrongToken, "approve", id); code == 0 {
+		t.Fatal("the clerk is no approver, and cannot approve")
+	} else if !strings.Contains(errOut, "bearer token") {
+		t.Fatalf("refusal does not say why: %s", errOut)
+	}
+	if code, out, errOut := cli("approval", "--config", cfgFile, "--admin", p.admin, "--token-file", chiefToken, "--rows", "150", "approve", id); code != 0 || !strings.Contains(out, "approved") || !strings.Contains(out, "approver=chief") {
 		t.Fatalf("approve: %d %s %s", code, out, errOut)
 	}
 	rows, err := queryAll(db, bulk)
@@ -186,10 +197,13 @@ func TestApprovalFiledAhead(t *testing.T) {
 	if code != 0 || id == "" {
 		t.Fatalf("request: %d %s %s", code, out, errOut)
 	}
-	if code, out, errOut := cli("approval", "--config", cfgFile, "--as", "chief", "approve", id); code != 0 {
+	p := startDemoProxy(t, func(c *config.Config) {
+		c.Approval = config.Approval{Store: store, Approvers: []string{"chief"}, ApproverTokens: map[string]string{"chief": "chief-token"}}
+	})
+	t.Setenv("DBFENCE_APPROVER_TOKEN", "chief-token")
+	if code, out, errOut := cli("approval", "--config", cfgFile, "--admin", "http://"+p.admin, "approve", id); code != 0 {
 		t.Fatalf("approve: %s %s", out, errOut)
 	}
-	p := startDemoProxy(t, func(c *config.Config) { c.Approval = config.Approval{Store: store, Approvers: []string{"chief"}} })
 	rows, err := queryAll(dbAs(t, p.mysql, "clerk", ""), bulk)
 	if err != nil || len(rows) != 130 {
 		t.Fatalf("run approved ahead: %d rows, %v", len(rows), err)

@@ -189,11 +189,16 @@ func seedDemoPostgres(ctx context.Context, adminDSN string, people int, progress
 	if err := demo.SeedPostgres(ctx, gov, people, progress); err != nil {
 		return fmt.Errorf("seeding PostgreSQL: %w", err)
 	}
+	// The tables are in schema gov (a policy names PostgreSQL columns
+	// schema.table.column), first in the database's search_path.
+	if _, err := gov.ExecContext(ctx, "ALTER DATABASE gov SET search_path = gov, public"); err != nil {
+		return fmt.Errorf("setting the search_path of gov: %w", err)
+	}
 	for _, a := range demoAccounts {
 		for _, stmt := range []string{
 			"GRANT CONNECT ON DATABASE gov TO " + a.user,
-			"GRANT USAGE ON SCHEMA public TO " + a.user,
-			"GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + a.user,
+			"GRANT USAGE ON SCHEMA gov TO " + a.user,
+			"GRANT SELECT ON ALL TABLES IN SCHEMA gov TO " + a.user,
 		} {
 			if _, err := gov.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("granting %s: %w", a.user, err)

@@ -45,6 +45,12 @@ func startDemoProxy(t *testing.T, edit func(*config.Config)) *demoRun {
 	if err := seedDemo(ctx, "root@tcp(127.0.0.1:3306)/", 10000, io.Discard); err != nil {
 		t.Fatal(err)
 	}
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second); err == nil {
+		c.Close()
+		if err := seedDemoPostgres(ctx, "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", 10000, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cfg, err := config.Load("../../configs/demo.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +73,9 @@ func startDemoProxy(t *testing.T, edit func(*config.Config)) *demoRun {
 		t.Fatal(err)
 	}
 	cfg.Audit = *node.Content[0]
+	if cfg.Approval.Store != "" {
+		cfg.Approval.Store = filepath.Join(dir, "approvals.json")
+	}
 	if edit != nil {
 		edit(cfg)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dbfence/dbfence/masking"
 	mysqlproxy "github.com/dbfence/dbfence/proxy/mysql"
+	pgproxy "github.com/dbfence/dbfence/proxy/postgres"
 	"github.com/dbfence/dbfence/rules"
 )
 
@@ -48,4 +49,39 @@ func mysqlValueType(t byte) masking.ValueType {
 // maskerForCharset adapts a masker to gbk/gb18030 results (masking.ForCharset).
 func maskerForCharset(m rules.Masker, charset string) (rules.Masker, error) {
 	return masking.ForCharset(m, charset)
+}
+
+// pgMaskTyped gives masked cells of non-text PostgreSQL columns a value of
+// their own type in text format (masking.MaskTyped), or NULL: binary-format
+// cells, timestamptz (whose text carries a zone the masked form lacks) and
+// types masking has no form for.
+var pgMaskTyped pgproxy.TypedMasker = func(m rules.Masker, dst, src []byte, typeOID uint32, binary bool) ([]byte, bool) {
+	if binary {
+		return dst, false
+	}
+	t := pgValueType(typeOID)
+	if t == masking.Other {
+		return dst, false
+	}
+	return masking.MaskTyped(m, dst, src, t)
+}
+
+// pgValueType maps a PostgreSQL type OID to the masking type family
+// (masking.Other: no typed form).
+func pgValueType(oid uint32) masking.ValueType {
+	switch oid {
+	case 20, 21, 23: // int8, int2, int4
+		return masking.Integer
+	case 1700: // numeric
+		return masking.Decimal
+	case 700, 701: // float4, float8
+		return masking.Float
+	case 1082: // date
+		return masking.Date
+	case 1114: // timestamp
+		return masking.DateTime
+	case 1083: // time
+		return masking.Time
+	}
+	return masking.Other
 }

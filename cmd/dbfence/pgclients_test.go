@@ -86,7 +86,7 @@ func TestPgDumpThroughServe(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pg_dump: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "CREATE TABLE public.person") || !strings.Contains(string(out), "COPY public.person") ||
+	if !strings.Contains(string(out), "CREATE TABLE gov.person") || !strings.Contains(string(out), "COPY gov.person") ||
 		strings.Count(string(out), "\n") < 10000 {
 		t.Fatalf("dump:\n%.2000s", out)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,7 @@ import (
 	"github.com/dbfence/dbfence/audit"
 	"github.com/dbfence/dbfence/config"
 	"github.com/dbfence/dbfence/proxy"
+	pgproxy "github.com/dbfence/dbfence/proxy/postgres"
 	"github.com/dbfence/dbfence/rules"
 	"github.com/dbfence/dbfence/rules/catalog"
 )
@@ -65,6 +67,25 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 		r.mount(adm, token)
 		go r.watchSIGHUP(ctx)
 	}
+	pgConn, err := postgresMetadataConnString(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if pgConn != "" {
+		loader, err := catalog.PostgresCatalogLoader(pgConn)
+		if err != nil {
+			return nil, err
+		}
+		eng.SetPostgresCatalogLoader(loader)
+		if parts.pgOrigins, err = pgproxy.NewOrigins(pgConn); err != nil {
+			return nil, fmt.Errorf("postgres.metadata: %w", err)
+		}
+		origins := parts.pgOrigins
+		parts.closers = append(parts.closers, func() error { origins.Close(); return nil })
+		go refreshPostgresCatalogs(ctx, eng, log)
+	} else if policy != nil && cfg.Listen.Postgres != "" {
+		log.Warn("no postgres.metadata account: PostgreSQL catalogs are empty and restricted roles are refused what they would resolve")
+	}
 	if dsn, err := metadataDSN(cfg); err != nil {
 		return nil, err
 	} else if dsn != "" {
@@ -112,6 +133,62 @@ func refreshCatalog(ctx context.Context, eng *rules.Engine, log *zap.Logger) {
 			log.Warn("catalog refresh failed", zap.Error(err))
 		}
 	}
+}
+
+// refreshPostgresCatalogs reloads the PostgreSQL databases' catalogs after
+// DDL seen through the proxy (polled every second) and every
+// catalogRefreshEvery. The stale mark is shared with the MySQL refresher,
+// which clears it only when it runs: this loop keeps its own clock.
+func refreshPostgresCatalogs(ctx context.Context, eng *rules.Engine, log *zap.Logger) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if !eng.PostgresCatalogsStale() && time.Since(last) < catalogRefreshEvery {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := eng.RefreshPostgresCatalogs(rctx)
+		cancel()
+		last = time.Now()
+		if err != nil {
+			log.Warn("postgres catalog refresh failed", zap.Error(err))
+		}
+	}
+}
+
+// postgresMetadataConnString is the pgx connection string of the
+// PostgreSQL metadata account ("" when none).
+func postgresMetadataConnString(cfg *config.Config) (string, error) {
+	acct := cfg.Postgres.Metadata
+	if acct.User == "" {
+		return "", nil
+	}
+	pass, err := config.Secret(acct.Password, acct.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("postgres.metadata.password_file: %w", err)
+	}
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(acct.User, pass), Host: cfg.Postgres.Backend, Path: "/postgres"}
+	q := url.Values{"connect_timeout": {"5"}, "application_name": {"dbfence-metadata"}}
+	tlsCfg := cfg.Postgres.BackendTLS
+	switch {
+	case !tlsCfg.Enabled:
+		q.Set("sslmode", "disable")
+	case tlsCfg.InsecureSkipVerify:
+		q.Set("sslmode", "require")
+	default:
+		q.Set("sslmode", "verify-full")
+		if tlsCfg.CAFile != "" {
+			q.Set("sslrootcert", tlsCfg.CAFile)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 // metadataDSN is the go-sql-driver DSN of the metadata account ("" when none).

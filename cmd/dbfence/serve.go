@@ -93,6 +93,9 @@ type runtimeParts struct {
 	maskType       mysqlproxy.TypedMasker
 	onSchemaChange func()
 	approvals      proxy.Approvals
+	// pgOrigins resolves PostgreSQL result column origins (nil without a
+	// postgres.metadata account).
+	pgOrigins *pgproxy.Origins
 }
 
 // serve runs every configured listener until ctx is cancelled, then drains.
@@ -175,7 +178,9 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.
 		eng := pgproxy.NewEngine(pgproxy.Config{
 			Backend: cfg.Postgres.Backend, BackendTLS: backendTLS, ClientTLS: clientTLS,
 			RequireClientTLS: cfg.Postgres.ClientTLS.Require, MaxMessage: cfg.Postgres.MaxMessage,
-			Gate: parts.pgGate, Audit: parts.auditor, Metrics: metrics, Log: log.Named("postgres"),
+			Gate: parts.pgGate, MaskTyped: pgMaskTyped, Origins: parts.pgOrigins, OnSchemaChange: parts.onSchemaChange,
+			Approvals: parts.approvals, Budgets: budgets,
+			Audit: parts.auditor, Metrics: metrics, Log: log.Named("postgres"),
 		})
 		ln, err := net.Listen("tcp", cfg.Listen.Postgres)
 		if err != nil {

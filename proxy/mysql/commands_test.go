@@ -345,7 +345,9 @@ func TestBadInputGetsAClearError(t *testing.T) {
 			db := openDB(t, addr, user, "wrong-password", "", "")
 			err := db.Ping()
 			var me *gomysql.MySQLError
-			if !errors.As(err, &me) || me.Number != 1045 {
+			// 1045, or 1698 where MariaDB answers an unknown user that way
+			// (it depends on the server's accounts): the backend's own error.
+			if !errors.As(err, &me) || (me.Number != 1045 && me.Number != 1698) || !strings.Contains(me.Message, "Access denied") {
 				t.Fatalf("%s: got %v", user, err)
 			}
 		}

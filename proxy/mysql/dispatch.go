@@ -582,6 +582,9 @@ func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
 		if sv.ModifyCap > 0 {
 			sv.ModifyCap = rows
 		}
+		// The approval authorises its rows: they are not drawn from the
+		// user's rolling budget, which bounds what runs without one.
+		sv.Budget = nil
 		s.log.Info("statement runs under an approval", zap.String("approval", id), zap.Int64("rows", rows))
 		return &rules.Verdict{Forward: need.Forward, Statements: []rules.StatementVerdict{sv},
 			Literals: v.Literals, Restricted: v.Restricted}, id

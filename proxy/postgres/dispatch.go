@@ -247,9 +247,10 @@ func (s *session) newEvent(command string, start time.Time) *proxy.StatementEven
 	}
 }
 
-// auditRefusal records a refused text.
-func (s *session) auditRefusal(typ byte, command string, start time.Time, v *rules.Verdict) {
+// auditRefusal records a refused text (approvalID names the request filed for it, if any).
+func (s *session) auditRefusal(typ byte, command string, start time.Time, v *rules.Verdict, approvalID string) {
 	ev := s.newEvent(command, start)
+	ev.ApprovalID = approvalID
 	for i := range v.Statements {
 		if v.Statements[i].Outcome != rules.Allow {
 			ev.ApplyVerdict(&v.Statements[i])
@@ -271,9 +272,10 @@ func (s *session) auditRefusal(typ byte, command string, start time.Time, v *rul
 
 // auditStatement records a statement about to be forwarded. An error (strict
 // audit could not make the record durable) refuses it.
-func (s *session) auditStatement(command string, start time.Time, sv *rules.StatementVerdict) (*proxy.StatementEvent, *fault.Error) {
+func (s *session) auditStatement(command string, start time.Time, sv *rules.StatementVerdict, approvalID string) (*proxy.StatementEvent, *fault.Error) {
 	ev := s.newEvent(command, start)
 	ev.ApplyVerdict(sv)
+	ev.ApprovalID = approvalID
 	if err := s.e.cfg.Audit.Statement(ev); err != nil {
 		s.log.Error("audit unavailable; statement refused", zap.Error(err))
 		return nil, fault.Wrap(fault.AuditUnavailable, err, "dbfence: the audit log cannot be written; statements are refused until it recovers")
@@ -313,22 +315,33 @@ func (s *session) handleQuery(body []byte) error {
 		return s.violation("dbfence: simple query while extended-protocol messages await Sync")
 	}
 	start := time.Now()
+	if err := s.ensureSearchPath(); err != nil {
+		return err
+	}
 	v := s.e.cfg.Gate.CheckPostgres(&s.rs, string(q))
+	approvalID := ""
+	if v.Refusal != nil && v.Approval != nil && s.e.cfg.Approvals != nil {
+		v, approvalID = s.applyApproval(v)
+	}
 	if v.Refusal == nil {
 		v.Refusal = forwardText(v)
 	}
+	if v.Refusal == nil {
+		v.Refusal = modifyCapRefusal(v)
+	}
 	if v.Refusal != nil {
-		s.auditRefusal(msgQuery, "query", start, v)
+		s.auditRefusal(msgQuery, "query", start, v, approvalID)
 		return s.refuseSimple(v.Refusal)
 	}
 	qs := &queryState{v: v, start: start, evs: make([]*proxy.StatementEvent, len(v.Statements))}
 	for i := range v.Statements {
-		ev, fe := s.auditStatement("query", start, &v.Statements[i])
+		ev, fe := s.auditStatement("query", start, &v.Statements[i], approvalID)
 		if fe != nil {
 			return s.refuseSimple(fe)
 		}
 		qs.evs[i] = ev
 		s.notePlan(&v.Statements[i])
+		s.noteSessionChange(&v.Statements[i])
 	}
 	s.out = append(append(s.out[:0], v.Forward...), 0)
 	if err := s.toBackend(msgQuery, s.out); err != nil {
@@ -357,7 +370,19 @@ func (s *session) handleParse(body []byte) error {
 	}
 	name := string(pm.name)
 	start := time.Now()
+	if err := s.ensureSearchPath(); err != nil {
+		return err
+	}
 	v := s.e.cfg.Gate.CheckPostgres(&s.rs, string(pm.query))
+	approvalID := ""
+	if v.Refusal != nil && v.Approval != nil && s.e.cfg.Approvals != nil {
+		// An approval is used when the statement is prepared: drivers
+		// prepare (unnamed) statements for each run.
+		v, approvalID = s.applyApproval(v)
+	}
+	if v.Refusal == nil {
+		v.Refusal = modifyCapRefusal(v)
+	}
 	if v.Refusal == nil && len(v.Statements) > 1 {
 		v.Refusal = fault.New(fault.ParseError, "dbfence: a prepared statement must hold exactly one statement")
 	}
@@ -368,7 +393,7 @@ func (s *session) handleParse(body []byte) error {
 		v.Refusal = forwardText(v)
 	}
 	if v.Refusal != nil {
-		s.auditRefusal(msgParse, "prepare", start, v)
+		s.auditRefusal(msgParse, "prepare", start, v, approvalID)
 		s.e.m.proxyError(v.Refusal.Kind.String())
 		return s.refuseExtended(v.Refusal)
 	}
@@ -379,8 +404,9 @@ func (s *session) handleParse(body []byte) error {
 	if err := s.toBackend(msgParse, s.out); err != nil {
 		return err
 	}
-	st := &stmtState{plan: planOf(v)}
+	st := &stmtState{plan: planOf(v), approvalID: approvalID}
 	s.notePlan(st.plan)
+	s.noteSessionChange(st.plan)
 	prev, had := s.stmts[name]
 	s.stmts[name] = st
 	return s.enqueue(pending{kind: pendParse, name: name, stmt: st, prevStmt: prev, hadPrev: had, start: start})
@@ -398,11 +424,21 @@ func (s *session) handleBind(body []byte) error {
 		s.e.m.proxyError(fe.Kind.String())
 		return s.refuseExtended(fe)
 	}
+	if st.approvalID != "" {
+		// One approval use is one run: a statement prepared under it is
+		// bound once.
+		if st.approvalBound {
+			fe := fault.New(fault.ApprovalRequired, "dbfence: approval required: request %s was used by an earlier run of this prepared statement; prepare it again to use another approval", st.approvalID)
+			s.e.m.commands[msgBind].denied.Inc()
+			return s.refuseExtended(fe)
+		}
+		st.approvalBound = true
+	}
 	if err := s.toBackend(msgBind, body); err != nil {
 		return err
 	}
 	name := string(bm.portal)
-	p := &portalState{plan: st.plan, formats: bm.resultFormats, seg: s.segSent}
+	p := &portalState{plan: st.plan, approvalID: st.approvalID, formats: bm.resultFormats, seg: s.segSent}
 	prev, had := s.portals[name]
 	s.portals[name] = p
 	return s.enqueue(pending{kind: pendBind, name: name, portal: p, prevPortal: prev, hadPrev: had})
@@ -441,7 +477,7 @@ func (s *session) handleExecute(body []byte) error {
 		return s.refuseExtended(fe)
 	}
 	start := time.Now()
-	ev, fe := s.auditStatement("execute", start, p.plan)
+	ev, fe := s.auditStatement("execute", start, p.plan, p.approvalID)
 	if fe != nil {
 		s.e.m.proxyError(fe.Kind.String())
 		return s.refuseExtended(fe)
@@ -459,6 +495,7 @@ func (s *session) handleExecute(body []byte) error {
 			return err
 		}
 	}
+	s.noteSessionChange(p.plan)
 	if err := s.toBackend(msgExecute, body); err != nil {
 		return err
 	}
@@ -545,4 +582,54 @@ func mapOf(p *pending) byte {
 		return p.target
 	}
 	return 0
+}
+
+// applyApproval turns a text refused only for lack of an approval into an
+// allowed one when a valid approval exists for this user, database and
+// statement (one use is consumed; the approved rows become the row cap), and
+// otherwise files a request and names it in the refusal. The id returned is
+// the approval used or the request filed. The verdict's statements may be
+// shared with other sessions: they are copied, not changed.
+func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
+	need := v.Approval
+	sv := v.Statements[0]
+	id, rows, ok, err := s.e.cfg.Approvals.Use(s.rs.User, s.rs.Database, need.Normalized)
+	if err != nil {
+		s.log.Error("approval store unavailable", zap.Error(err))
+		return v, ""
+	}
+	if ok {
+		sv.Outcome, sv.Rule, sv.Reason, sv.Error = rules.Allow, "approved", "approved by request "+id, nil
+		sv.RowCap = rows
+		if sv.ModifyCap > 0 {
+			sv.ModifyCap = rows
+		}
+		// The approval authorises its rows: they are not drawn from the
+		// user's rolling budget, which bounds what runs without one.
+		sv.Budget = nil
+		s.log.Info("statement runs under an approval", zap.String("approval", id), zap.Int64("rows", rows))
+		return &rules.Verdict{Forward: need.Forward, Statements: []rules.StatementVerdict{sv},
+			Literals: v.Literals, Restricted: v.Restricted}, id
+	}
+	rid, err := s.e.cfg.Approvals.File(s.rs.User, s.rs.Database, need.Normalized, sv.RowCap, sv.Reason)
+	if err != nil {
+		s.log.Error("approval request could not be filed", zap.Error(err))
+		return v, ""
+	}
+	return &rules.Verdict{Statements: v.Statements, Literals: v.Literals, Restricted: v.Restricted,
+		Refusal: fault.New(fault.ApprovalRequired, "dbfence: approval required: request %s filed; ask an approver (%s)", rid, sv.Reason)}, rid
+}
+
+// modifyCapRefusal refuses an UPDATE or DELETE that may only run under a
+// row cap: the PostgreSQL engine does not yet run statements inside a
+// transaction it can roll back, so it does not run them at all.
+func modifyCapRefusal(v *rules.Verdict) *fault.Error {
+	for i := range v.Statements {
+		if v.Statements[i].ModifyCap > 0 {
+			return fault.New(fault.StatementDenied,
+				"dbfence: your role may run %s only under a cap of %d rows, which is enforced on MySQL connections only; on PostgreSQL it is refused",
+				strings.ToUpper(v.Statements[i].Kind), v.Statements[i].ModifyCap)
+		}
+	}
+	return nil
 }

@@ -29,6 +29,9 @@ type Gate interface {
 	Admit(user string, addr netip.Addr) *fault.Error
 	// CheckPostgres decides one simple-query string or one Parse message's query text.
 	CheckPostgres(sess *rules.Session, text string) *rules.Verdict
+	// Restricted reports whether user's statements are analysed (the role
+	// has rules): the engine then keeps the session's search_path known.
+	Restricted(user string) bool
 }
 
 // TypedMasker gives a masked cell a value valid for a column type that is not
@@ -94,6 +97,11 @@ type Config struct {
 	// OnSchemaChange is called after a statement the rules flagged as changing
 	// the schema (DDL) completes, so the catalog is refreshed.
 	OnSchemaChange func()
+	// Approvals, when set, lets a statement refused for needing an approval
+	// run under a valid approval (and files a request otherwise).
+	Approvals proxy.Approvals
+	// Budgets, when set, counts classified rows against the verdicts' budgets.
+	Budgets *proxy.Budgets
 	// Audit receives connection and statement events; nil discards them.
 	Audit proxy.Auditor
 	// Metrics are updated as sessions run; nil disables them.

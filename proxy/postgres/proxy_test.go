@@ -44,6 +44,8 @@ func (g passGate) Admit(user string, _ netip.Addr) *fault.Error {
 	return nil
 }
 
+func (g passGate) Restricted(string) bool { return false }
+
 func (g passGate) CheckPostgres(_ *rules.Session, text string) *rules.Verdict {
 	if fe, ok := g.deny[text]; ok {
 		return &rules.Verdict{Refusal: fe, Statements: []rules.StatementVerdict{{Kind: "select", Outcome: rules.Deny}}}

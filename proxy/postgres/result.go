@@ -388,6 +388,10 @@ func (s *session) dataRow(body []byte, plan *rules.StatementVerdict, cols []colu
 	if plan.RowCap > 0 && *rows > plan.RowCap {
 		return s.abort(fault.New(fault.RowCapExceeded, "dbfence: the result exceeds the row limit of %d rows for this role; the rest was withheld", plan.RowCap))
 	}
+	if b := plan.Budget; b != nil && s.e.cfg.Budgets != nil && !s.e.cfg.Budgets.Take(s.rs.User, 1, b.Rows, b.Window) {
+		return s.abort(fault.New(fault.RowCapExceeded,
+			"dbfence: your budget of %d classified rows per %s is used up; an approval is needed for more", b.Rows, b.Window))
+	}
 	if plan.Columns == nil {
 		s.e.m.rowsPlain.Inc()
 		return s.toClient(msgDataRow, body)

@@ -71,6 +71,9 @@ type session struct {
 	// out, rowBuf and cellBuf are scratch space.
 	out, rowBuf, cellBuf []byte
 	colScratch           []column
+	// setInTx is set when a statement that may change the search_path was
+	// forwarded in the current transaction (whose end may undo it).
+	setInTx bool
 	// terminated is set when the client sent Terminate.
 	terminated bool
 }
@@ -79,11 +82,17 @@ type session struct {
 type stmtState struct {
 	// plan is the decision for the statement's single SQL statement (nil: no treatment).
 	plan *rules.StatementVerdict
+	// approvalID is the approval the statement was prepared under, if any;
+	// approvalBound is set once a portal was bound to it (one use, one run).
+	approvalID    string
+	approvalBound bool
 }
 
 // portalState is what the proxy keeps per portal.
 type portalState struct {
 	plan *rules.StatementVerdict
+	// approvalID is the approval of the statement the portal was bound to.
+	approvalID string
 	// formats are the result formats requested by Bind.
 	formats []int16
 	// cols are the result columns as a Describe of the portal reported them.

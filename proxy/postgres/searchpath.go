@@ -1,0 +1,163 @@
+package postgres
+
+import (
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/dbfence/dbfence/fault"
+	"github.com/dbfence/dbfence/rules"
+)
+
+// searchPathQuery reads the session's search_path as the server will apply
+// it. It is sent by the proxy itself, between the client's exchanges, and
+// its response never reaches the client.
+const searchPathQuery = "SELECT pg_catalog.current_setting('search_path')"
+
+// Restricted sessions resolve unqualified table names through the
+// search_path, which no message reports: it comes from the server's
+// configuration, ALTER DATABASE/ROLE ... SET, startup options, SET, RESET,
+// DISCARD, and transactions that roll a SET back. The proxy therefore asks
+// the server, once after startup and again before the next statement
+// whenever one that may have changed it was forwarded (and, for a SET made
+// inside a transaction, after the transaction ends). While it is not known
+// (a pipeline is in flight, or the transaction has failed) the rules refuse
+// unqualified names rather than guess.
+
+// noteSessionChange marks the search_path unknown after forwarding a
+// statement that may change it.
+func (s *session) noteSessionChange(sv *rules.StatementVerdict) {
+	if sv == nil || !sv.ChangesSession {
+		return
+	}
+	if sv.Kind == "transaction" {
+		// Only a transaction that made a SET can undo one.
+		if !s.setInTx {
+			return
+		}
+		s.setInTx = false
+	} else {
+		s.setInTx = true
+	}
+	s.rs.SearchPathKnown = false
+}
+
+// ensureSearchPath reads the search_path when a restricted session needs
+// it and the backend is between exchanges. A failure to read it leaves it
+// unknown (fail closed); only a lost backend is an error.
+func (s *session) ensureSearchPath() error {
+	if s.rs.SearchPathKnown || s.queued() > 0 || s.txStatus == 'E' || !s.e.cfg.Gate.Restricted(s.rs.User) {
+		return nil
+	}
+	value, err := s.internalValue(searchPathQuery)
+	if err != nil {
+		return err
+	}
+	if value == nil {
+		return nil
+	}
+	s.rs.SearchPath = parseSearchPath(*value)
+	s.rs.SearchPathKnown = true
+	if s.txStatus == 'I' {
+		s.setInTx = false
+	}
+	return nil
+}
+
+// internalValue runs a one-value query of the proxy's own on the backend,
+// outside any client exchange, and returns its value (nil when the server
+// answered with an error or no row). Asynchronous messages met on the way
+// are handled as usual; nothing else reaches the client.
+func (s *session) internalValue(query string) (*string, error) {
+	s.out = append(append(s.out[:0], query...), 0)
+	if err := s.toBackendFlush(msgQuery, s.out); err != nil {
+		return nil, err
+	}
+	var value *string
+	for {
+		typ, body, err := s.fromBackend()
+		if err != nil {
+			return nil, err
+		}
+		switch typ {
+		case msgNoticeResponse, msgNotification, msgParameterStatus:
+			if err := s.asyncMessage(typ, body); err != nil {
+				return nil, err
+			}
+		case msgRowDescription, msgCommandComplete, msgEmptyQuery:
+		case msgErrorResponse:
+			code, msg := errorFields(body)
+			s.log.Warn("the proxy's own query failed", zap.String("query", query), zap.String("sqlstate", code), zap.String("message", msg))
+		case msgDataRow:
+			if v, ok := firstCell(body); ok {
+				value = &v
+			}
+		case msgReadyForQuery:
+			if len(body) != 1 {
+				return nil, fault.New(fault.ProtocolViolation, "dbfence: malformed ReadyForQuery from the backend")
+			}
+			s.txStatus = body[0]
+			return value, nil
+		default:
+			return nil, fault.New(fault.ProtocolViolation, "dbfence: unexpected message %q from the backend during the proxy's own query; session ended", typ)
+		}
+	}
+}
+
+// firstCell decodes the first column of a text-format DataRow.
+func firstCell(body []byte) (string, bool) {
+	if len(body) < 6 {
+		return "", false
+	}
+	n := int32(uint32(body[2])<<24 | uint32(body[3])<<16 | uint32(body[4])<<8 | uint32(body[5]))
+	if n < 0 || int(n) > len(body)-6 {
+		return "", false
+	}
+	return string(body[6 : 6+n]), true
+}
+
+// parseSearchPath splits a search_path setting the way the server does
+// (SplitIdentifierString): comma-separated, double quotes keep case and
+// commas, unquoted names are folded to lower case.
+func parseSearchPath(v string) []string {
+	var out []string
+	for i := 0; i < len(v); {
+		for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
+			i++
+		}
+		if i >= len(v) {
+			break
+		}
+		var b strings.Builder
+		if v[i] == '"' {
+			i++
+			for i < len(v) {
+				if v[i] == '"' {
+					if i+1 < len(v) && v[i+1] == '"' {
+						b.WriteByte('"')
+						i += 2
+						continue
+					}
+					i++
+					break
+				}
+				b.WriteByte(v[i])
+				i++
+			}
+			for i < len(v) && v[i] != ',' {
+				i++
+			}
+			out = append(out, b.String())
+		} else {
+			start := i
+			for i < len(v) && v[i] != ',' {
+				i++
+			}
+			out = append(out, strings.ToLower(strings.TrimRight(v[start:i], " \t\n\r")))
+		}
+		if i < len(v) && v[i] == ',' {
+			i++
+		}
+	}
+	return out
+}
