@@ -1,20 +1,27 @@
 package rules
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
-// appendPostgresLiterals appends the constants of a PostgreSQL text, in
-// order and as written (string constants without their quotes, escapes
-// left as they are; numbers as written), for the audit log, which keeps
-// them encrypted. It is a lexer, not a parser: it knows comments (-- and
-// nested /* */), quoted identifiers, standard strings (” doubles a quote;
-// standard_conforming_strings is pinned on), E” strings with backslash
-// escapes, B”, X”, U&” and N” strings, dollar quoting and numbers; it
-// never fails (an unterminated constant runs to the end of the text).
-// Parameters ($1) are not literals.
-func appendPostgresLiterals(dst []string, text string) []string {
+// literalSpan is where one constant is in a text: the whole token
+// (prefix and quotes included) and its body.
+type literalSpan struct{ start, end, bodyStart, bodyEnd int }
+
+// scanPostgresLiterals appends the constants of a PostgreSQL text to dst,
+// in order, and returns the highest parameter number ($n) it holds. It is a
+// lexer, not a parser: it knows comments (-- and nested block comments),
+// quoted identifiers, standard strings (a doubled quote is a quote;
+// standard_conforming_strings is pinned on), E-strings with backslash
+// escapes, B, X, U& and N strings, dollar quoting and numbers; it never
+// fails (an unterminated constant runs to the end of the text). Nothing
+// after a NUL byte is read: the server reads a C string.
+func scanPostgresLiterals(dst []literalSpan, text string) ([]literalSpan, int) {
 	if k := strings.IndexByte(text, 0); k >= 0 {
-		text = text[:k] // the server reads a C string: nothing after NUL
+		text = text[:k]
 	}
+	maxParam := 0
 	n := len(text)
 	for i := 0; i < n; {
 		c := text[i]
@@ -43,20 +50,20 @@ func appendPostgresLiterals(dst []string, text string) []string {
 			i = skipQuoted(text, i+1, '"', false)
 		case c == '\'':
 			end := skipQuoted(text, i+1, '\'', false)
-			dst = append(dst, text[i+1:max(i+1, end-1)])
+			dst = append(dst, literalSpan{i, end, i + 1, max(i+1, end-1)})
 			i = end
 		case (c == 'e' || c == 'E') && i+1 < n && text[i+1] == '\'' && !identBefore(text, i):
 			end := skipQuoted(text, i+2, '\'', true)
-			dst = append(dst, text[i+2:max(i+2, end-1)])
+			dst = append(dst, literalSpan{i, end, i + 2, max(i+2, end-1)})
 			i = end
 		case (c == 'b' || c == 'B' || c == 'x' || c == 'X' || c == 'n' || c == 'N') && i+1 < n && text[i+1] == '\'' && !identBefore(text, i):
 			end := skipQuoted(text, i+2, '\'', false)
-			dst = append(dst, text[i+2:max(i+2, end-1)])
+			dst = append(dst, literalSpan{i, end, i + 2, max(i+2, end-1)})
 			i = end
 		case (c == 'u' || c == 'U') && i+2 < n && text[i+1] == '&' && (text[i+2] == '\'' || text[i+2] == '"') && !identBefore(text, i):
 			end := skipQuoted(text, i+3, text[i+2], false)
 			if text[i+2] == '\'' {
-				dst = append(dst, text[i+3:max(i+3, end-1)])
+				dst = append(dst, literalSpan{i, end, i + 3, max(i+3, end-1)})
 			}
 			i = end
 		case c == '$':
@@ -70,18 +77,23 @@ func appendPostgresLiterals(dst []string, text string) []string {
 				body := j + 1
 				end := indexFrom(text, tag, body)
 				if end < 0 {
-					dst = append(dst, text[body:])
+					dst = append(dst, literalSpan{i, n, body, n})
 					i = n
 				} else {
-					dst = append(dst, text[body:end])
+					dst = append(dst, literalSpan{i, end + len(tag), body, end})
 					i = end + len(tag)
 				}
 				continue
 			}
 			i++
+			p := 0
 			for i < n && text[i] >= '0' && text[i] <= '9' {
+				if p < 1<<20 {
+					p = p*10 + int(text[i]-'0')
+				}
 				i++
 			}
+			maxParam = max(maxParam, p)
 		case (c >= '0' && c <= '9') || (c == '.' && i+1 < n && text[i+1] >= '0' && text[i+1] <= '9'):
 			if c != '.' && identBefore(text, i) {
 				i++ // a digit inside a name
@@ -92,7 +104,7 @@ func appendPostgresLiterals(dst []string, text string) []string {
 				((text[i] == '+' || text[i] == '-') && (text[i-1] == 'e' || text[i-1] == 'E'))) {
 				i++
 			}
-			dst = append(dst, text[start:i])
+			dst = append(dst, literalSpan{start, i, start, i})
 		case isIdentChar(c):
 			for i < n && isIdentChar(text[i]) {
 				i++
@@ -101,7 +113,50 @@ func appendPostgresLiterals(dst []string, text string) []string {
 			i++
 		}
 	}
+	return dst, maxParam
+}
+
+// appendPostgresLiterals appends the constants of text as written (string
+// constants without their quotes, escapes left as they are; numbers as
+// written), for the audit log, which keeps them encrypted.
+func appendPostgresLiterals(dst []string, text string) []string {
+	var buf [16]literalSpan
+	spans, _ := scanPostgresLiterals(buf[:0], text)
+	for _, sp := range spans {
+		dst = append(dst, text[sp.bodyStart:sp.bodyEnd])
+	}
 	return dst
+}
+
+// postgresShape returns text with every constant replaced by a parameter
+// $n numbered after the text's own parameters, as pg_query's normalization
+// does: the statement's shape, with no literal value in it (for the audit
+// log, approvals and the decision cache). Texts that differ only in
+// constants have the same shape.
+func postgresShape(text string) string {
+	var buf [16]literalSpan
+	spans, maxParam := scanPostgresLiterals(buf[:0], text)
+	if len(spans) == 0 {
+		if k := strings.IndexByte(text, 0); k >= 0 {
+			return text[:k]
+		}
+		return text
+	}
+	var b strings.Builder
+	b.Grow(len(text) + 2*len(spans))
+	prev := 0
+	for i, sp := range spans {
+		b.WriteString(text[prev:sp.start])
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(maxParam + i + 1))
+		prev = sp.end
+	}
+	end := len(text)
+	if k := strings.IndexByte(text, 0); k >= 0 {
+		end = k
+	}
+	b.WriteString(text[prev:end])
+	return b.String()
 }
 
 // skipQuoted returns the index after the closing quote of a constant whose

@@ -100,3 +100,56 @@ func BenchmarkPostgresLiterals(b *testing.B) {
 		buf = appendPostgresLiterals(buf[:0], text)
 	}
 }
+
+// TestPostgresShape: every constant becomes a parameter numbered after the
+// text's own, in order of appearance (pg_query's normalization numbers
+// LIMIT/OFFSET by grammar position and keeps type modifiers; the shape
+// need not copy those quirks, only be literal-free and stable).
+func TestPostgresShape(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"SELECT 1", "SELECT $1"},
+		{"SELECT * FROM person WHERE id_card = '110105194912310025' AND id > 3.5e2", "SELECT * FROM person WHERE id_card = $1 AND id > $2"},
+		{"SELECT a FROM t WHERE x = $2 AND y = 'v' -- 'c'", "SELECT a FROM t WHERE x = $2 AND y = $3 -- 'c'"},
+		{"SELECT E'a\\'b', $q$x$q$, B'01', U&'d'", "SELECT $1, $2, $3, $4"},
+		{"SELECT 1::int, '2026-01-01'::date", "SELECT $1::int, $2::date"},
+		{"SELECT \"quoted 'id'\" FROM t LIMIT 10 OFFSET 5", "SELECT \"quoted 'id'\" FROM t LIMIT $1 OFFSET $2"},
+	} {
+		if got := postgresShape(c.text); got != c.want {
+			t.Errorf("%q:\n got %q\nwant %q", c.text, got, c.want)
+		}
+	}
+	for _, text := range literalCases {
+		shape := postgresShape(text)
+		if _, err := pg.Parse(shape); err != nil {
+			t.Errorf("shape %q of %q does not parse: %v", shape, text, err)
+		}
+	}
+	if a, b := postgresShape("SELECT * FROM t WHERE id = 42 AND s = 'x'"), postgresShape("SELECT * FROM t WHERE id = 7 AND s = 'yy'"); a != b {
+		t.Errorf("texts differing in constants have different shapes: %q %q", a, b)
+	}
+}
+
+// FuzzPostgresShape: no constant of a text the server would run survives in
+// its shape, and the shape of a shape is itself.
+func FuzzPostgresShape(f *testing.F) {
+	for _, c := range literalCases {
+		f.Add(c)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		shape := postgresShape(text)
+		if _, err := pg.Parse(text); err != nil {
+			return
+		}
+		if lits := appendPostgresLiterals(nil, shape); len(lits) != 0 {
+			t.Errorf("%q: shape %q still holds constants %q", text, shape, lits)
+		}
+	})
+}
+
+func BenchmarkPostgresShape(b *testing.B) {
+	text := "SELECT abalance FROM pgbench_accounts WHERE aid = 48213"
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = postgresShape(text)
+	}
+}

@@ -22,9 +22,13 @@ func (e *Engine) CheckPostgres(sess *Session, text string) *Verdict {
 	role := st.policy.roleFor(sess.User)
 	restricted := !role.unrestricted
 	var cat *catalog.Catalog
-	// Drivers send the same texts again and again (every extended-protocol
-	// Parse): decisions are cached per role and exact text, and for
-	// restricted roles per database, catalog snapshot and search_path too.
+	// Decisions are cached. For unrestricted roles the decision depends on
+	// the statement's shape only (kinds and session effects), so texts
+	// that differ in constants share one entry and are not parsed again;
+	// a restricted role's decision can depend on constants (LIMIT counts,
+	// positions), so it is cached per exact text, database, catalog
+	// snapshot and search_path. Drivers repeat the same texts (every
+	// extended-protocol Parse), so both hit.
 	var kb strings.Builder
 	kb.WriteString("pg\x00")
 	kb.WriteString(role.name)
@@ -46,7 +50,11 @@ func (e *Engine) CheckPostgres(sess *Session, text string) *Verdict {
 		kb.WriteString(sess.User) // "$user"
 		kb.WriteByte(0)
 	}
-	kb.WriteString(text)
+	if restricted {
+		kb.WriteString(text)
+	} else {
+		kb.WriteString(postgresShape(text))
+	}
 	key := kb.String()
 
 	entry := st.cache.get(key)
@@ -92,7 +100,7 @@ func (e *Engine) decidePostgres(st *engineState, role *compiledRole, cat *catalo
 			}
 			e.logDecision(role, &sv, f)
 		}
-		sv.Normalized = pgsql.Normalized(s.Text)
+		sv.Normalized = postgresShape(s.Text)
 		entry.statements[i] = sv
 		if entry.refusal == nil && sv.Outcome != Allow && !sv.Monitor {
 			entry.refusal = statementRefusal(&sv)
