@@ -333,6 +333,9 @@ func (s *session) handleQuery(body []byte) error {
 		s.auditRefusal(msgQuery, "query", start, v, approvalID)
 		return s.refuseSimple(v.Refusal)
 	}
+	if v.Restricted {
+		s.restricted = true
+	}
 	qs := &queryState{v: v, start: start, evs: make([]*proxy.StatementEvent, len(v.Statements))}
 	for i := range v.Statements {
 		ev, fe := s.auditStatement("query", start, &v.Statements[i], approvalID)
@@ -403,6 +406,9 @@ func (s *session) handleParse(body []byte) error {
 	s.out = append(s.out, pm.rest...)
 	if err := s.toBackend(msgParse, s.out); err != nil {
 		return err
+	}
+	if v.Restricted {
+		s.restricted = true
 	}
 	st := &stmtState{plan: planOf(v), approvalID: approvalID}
 	s.notePlan(st.plan)

@@ -108,6 +108,27 @@
 // sends its own Describe of the portal before the Execute of a masked portal
 // the client did not describe, and does not relay the answer.
 //
+// # Search path
+//
+// For a role with rules (Gate.Restricted) the engine keeps the session's
+// search_path in rules.Session: it runs its own query (current_setting) on
+// the backend between exchanges, never seen by the client, before the first
+// statement and again after a statement that may have changed it (SET,
+// RESET, DISCARD, or the end of a transaction that made one). While it is
+// unknown (a pipeline is in flight, the transaction failed) the rules refuse
+// unqualified names.
+//
+// # Approvals and budgets
+//
+// A text refused only for needing an approval runs, with Config.Approvals,
+// under a valid approval for this user, database and statement shape (one
+// use; a prepared statement approved once is bound once), its row cap set to
+// the approved rows; otherwise a request is filed and named in the error.
+// Rows of a plan with a Budget are counted against Config.Budgets, shared
+// with the MySQL engine; the row beyond it ends the result like the row cap.
+// A plan with a ModifyCap is refused: the engine cannot yet roll a capped
+// UPDATE/DELETE back.
+//
 // RowCap counts rows per statement (per portal across PortalSuspended); at
 // cap+1 the client gets ErrorResponse 54000, the backend gets a
 // CancelRequest, and the rest is read and dropped until ReadyForQuery.
@@ -120,7 +141,8 @@
 // NoticeResponse, NotificationResponse, the application_name ParameterStatus
 // and backend ErrorResponses can carry values (RAISE NOTICE, pg_notify,
 // set_config, error texts quoting a value). They are relayed unchanged until
-// the session becomes restricted (a verdict carried a masker or a row cap);
+// the session becomes restricted (a verdict was for a role with rules, or
+// carried a masker or a row cap);
 // from then on notices and errors keep only severity and SQLSTATE, and
 // notification payloads and application_name values are emptied.
 // Config.RelaySideChannel lets the rules decide instead.
