@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gopkg.in/yaml.v3"
 
 	"github.com/dbfence/dbfence/config"
@@ -109,6 +111,101 @@ roles:
 	multi, _ := sql.Open("mysql", "dbf_editor:dbf_editor-pass@tcp("+p.mysql+")/dbfence_test_bulk?multiStatements=true")
 	defer multi.Close()
 	if _, err := multi.Exec("SELECT 1; UPDATE t SET note = 'f' WHERE id <= 10"); !errors.As(err, &me) || me.Number != 1227 {
+		t.Fatalf("capped UPDATE in a multi-statement text: %v", err)
+	}
+	if got := notes(); got != "a,a,a,c,orig,orig,orig,orig,orig,orig" {
+		t.Fatalf("a dodge changed rows: %s", got)
+	}
+}
+
+// TestPostgresBulkModificationOverTheCapIsRolledBack: the same on
+// PostgreSQL, through psql-like simple queries: 3 rows committed, 10 rolled
+// back (54000, nothing changed), inside the client's transaction rolled back
+// to a savepoint with the earlier change kept; prepared and multi-statement
+// capped modifications are refused.
+func TestPostgresBulkModificationOverTheCapIsRolledBack(t *testing.T) {
+	ctx := context.Background()
+	root, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/gov?sslmode=disable")
+	if err != nil {
+		t.Skipf("no PostgreSQL: %v", err)
+	}
+	defer root.Close(ctx)
+	for _, q := range []string{
+		"DROP SCHEMA IF EXISTS dbfence_test_bulk CASCADE",
+		"CREATE SCHEMA dbfence_test_bulk",
+		"CREATE TABLE dbfence_test_bulk.t (id int PRIMARY KEY, note text)",
+		"INSERT INTO dbfence_test_bulk.t SELECT g, 'orig' FROM generate_series(1, 20) g",
+		"DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dbf_editor') THEN CREATE ROLE dbf_editor LOGIN PASSWORD 'dbf_editor-pass'; END IF; END$$",
+		"GRANT CONNECT ON DATABASE gov TO dbf_editor",
+		"GRANT USAGE ON SCHEMA dbfence_test_bulk TO dbf_editor, dbfence_meta",
+		"GRANT SELECT, UPDATE, DELETE ON dbfence_test_bulk.t TO dbf_editor",
+		"GRANT SELECT ON dbfence_test_bulk.t TO dbfence_meta",
+	} {
+		if _, err := root.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	const policy = `
+version: bulk-pg-1
+default_role: unrestricted
+principals:
+  - {users: [dbf_editor], role: editor}
+roles:
+  editor:
+    statements: [select, update, delete, transaction, set]
+    tables: {allow: ["dbfence_test_bulk.*"]}
+    row_cap: 5
+`
+	p := startDemoProxy(t, func(c *config.Config) {
+		var node yaml.Node
+		if err := yaml.Unmarshal([]byte(policy), &node); err != nil {
+			t.Fatal(err)
+		}
+		c.Policy = *node.Content[0]
+	})
+	conn, err := pgx.Connect(ctx, "postgres://dbf_editor:dbf_editor-pass@"+p.postgres+"/gov?sslmode=disable&default_query_exec_mode=simple_protocol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	notes := func() string {
+		var s string
+		root.QueryRow(ctx, "SELECT string_agg(note, ',' ORDER BY id) FROM dbfence_test_bulk.t WHERE id <= 10").Scan(&s)
+		return s
+	}
+	tag, err := conn.Exec(ctx, "UPDATE dbfence_test_bulk.t SET note = 'a' WHERE id <= 3")
+	if err != nil || tag.RowsAffected() != 3 {
+		t.Fatalf("update within the cap: %v %v", tag, err)
+	}
+	var pe *pgconn.PgError
+	_, err = conn.Exec(ctx, "UPDATE dbfence_test_bulk.t SET note = 'b' WHERE id <= 10")
+	if !errors.As(err, &pe) || pe.Code != "54000" || !strings.Contains(pe.Message, "rolled back") {
+		t.Fatalf("update over the cap: %v", err)
+	}
+	if got := notes(); got != "a,a,a,orig,orig,orig,orig,orig,orig,orig" {
+		t.Fatalf("after the refused update: %s", got)
+	}
+	for _, q := range []string{"BEGIN", "UPDATE dbfence_test_bulk.t SET note = 'c' WHERE id = 4"} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := conn.Exec(ctx, "DELETE FROM dbfence_test_bulk.t WHERE id <= 10"); !errors.As(err, &pe) || pe.Code != "54000" {
+		t.Fatalf("in a transaction, over the cap: %v", err)
+	}
+	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	if got := notes(); got != "a,a,a,c,orig,orig,orig,orig,orig,orig" {
+		t.Fatalf("after the transaction: %s", got)
+	}
+	if _, err := conn.Exec(ctx, "DELETE FROM dbfence_test_bulk.t"); !errors.As(err, &pe) || !strings.Contains(pe.Message, "approval") {
+		t.Fatalf("DELETE without WHERE: %v", err)
+	}
+	if _, err := conn.Exec(ctx, "UPDATE dbfence_test_bulk.t SET note = $1 WHERE id <= 10", pgx.QueryExecModeExec, "e"); !errors.As(err, &pe) || pe.Code != "42501" {
+		t.Fatalf("prepared capped UPDATE: %v", err)
+	}
+	if _, err := conn.PgConn().Exec(ctx, "SELECT 1; UPDATE dbfence_test_bulk.t SET note = 'f' WHERE id <= 10").ReadAll(); !errors.As(err, &pe) || pe.Code != "42501" {
 		t.Fatalf("capped UPDATE in a multi-statement text: %v", err)
 	}
 	if got := notes(); got != "a,a,a,c,orig,orig,orig,orig,orig,orig" {

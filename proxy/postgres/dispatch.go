@@ -327,7 +327,7 @@ func (s *session) handleQuery(body []byte) error {
 		v.Refusal = forwardText(v)
 	}
 	if v.Refusal == nil {
-		v.Refusal = modifyCapRefusal(v)
+		v.Refusal = cappedRefusal(v, false, s.txStatus)
 	}
 	if v.Refusal != nil {
 		s.auditRefusal(msgQuery, "query", start, v, approvalID)
@@ -345,6 +345,9 @@ func (s *session) handleQuery(body []byte) error {
 		qs.evs[i] = ev
 		s.notePlan(&v.Statements[i])
 		s.noteSessionChange(&v.Statements[i])
+	}
+	if len(v.Statements) == 1 && v.Statements[0].ModifyCap > 0 {
+		return s.runCapped(v, qs.evs[0], start)
 	}
 	s.out = append(append(s.out[:0], v.Forward...), 0)
 	if err := s.toBackend(msgQuery, s.out); err != nil {
@@ -384,7 +387,7 @@ func (s *session) handleParse(body []byte) error {
 		v, approvalID = s.applyApproval(v)
 	}
 	if v.Refusal == nil {
-		v.Refusal = modifyCapRefusal(v)
+		v.Refusal = cappedRefusal(v, true, s.txStatus)
 	}
 	if v.Refusal == nil && len(v.Statements) > 1 {
 		v.Refusal = fault.New(fault.ParseError, "dbfence: a prepared statement must hold exactly one statement")
@@ -624,18 +627,4 @@ func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
 	}
 	return &rules.Verdict{Statements: v.Statements, Literals: v.Literals, Restricted: v.Restricted,
 		Refusal: fault.New(fault.ApprovalRequired, "dbfence: approval required: request %s filed; ask an approver (%s)", rid, sv.Reason)}, rid
-}
-
-// modifyCapRefusal refuses an UPDATE or DELETE that may only run under a
-// row cap: the PostgreSQL engine does not yet run statements inside a
-// transaction it can roll back, so it does not run them at all.
-func modifyCapRefusal(v *rules.Verdict) *fault.Error {
-	for i := range v.Statements {
-		if v.Statements[i].ModifyCap > 0 {
-			return fault.New(fault.StatementDenied,
-				"dbfence: your role may run %s only under a cap of %d rows, which is enforced on MySQL connections only; on PostgreSQL it is refused",
-				strings.ToUpper(v.Statements[i].Kind), v.Statements[i].ModifyCap)
-		}
-	}
-	return nil
 }

@@ -126,8 +126,12 @@
 // the approved rows; otherwise a request is filed and named in the error.
 // Rows of a plan with a Budget are counted against Config.Budgets, shared
 // with the MySQL engine; the row beyond it ends the result like the row cap.
-// A plan with a ModifyCap is refused: the engine cannot yet roll a capped
-// UPDATE/DELETE back.
+// A plan with a ModifyCap (a capped role's UPDATE or DELETE) runs, as a
+// simple query on its own, inside a transaction the engine opens (or a
+// savepoint in the client's own); the response is held back, and when the
+// command tag counts more rows than the cap the change is rolled back and
+// the client gets 54000. Prepared, multi-statement and RETURNING forms of a
+// capped modification are refused.
 //
 // RowCap counts rows per statement (per portal across PortalSuspended); at
 // cap+1 the client gets ErrorResponse 54000, the backend gets a

@@ -69,37 +69,45 @@ func (s *session) ensureSearchPath() error {
 // answered with an error or no row). Asynchronous messages met on the way
 // are handled as usual; nothing else reaches the client.
 func (s *session) internalValue(query string) (*string, error) {
+	value, _, err := s.internalQuery(query)
+	return value, err
+}
+
+// internalQuery runs a query of the proxy's own (see internalValue) and
+// returns its first value and, when the server refused it, a copy of its
+// ErrorResponse body.
+func (s *session) internalQuery(query string) (value *string, errBody []byte, err error) {
 	s.out = append(append(s.out[:0], query...), 0)
 	if err := s.toBackendFlush(msgQuery, s.out); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var value *string
 	for {
 		typ, body, err := s.fromBackend()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		switch typ {
 		case msgNoticeResponse, msgNotification, msgParameterStatus:
 			if err := s.asyncMessage(typ, body); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		case msgRowDescription, msgCommandComplete, msgEmptyQuery:
 		case msgErrorResponse:
 			code, msg := errorFields(body)
 			s.log.Warn("the proxy's own query failed", zap.String("query", query), zap.String("sqlstate", code), zap.String("message", msg))
+			errBody = append([]byte(nil), body...)
 		case msgDataRow:
 			if v, ok := firstCell(body); ok {
 				value = &v
 			}
 		case msgReadyForQuery:
 			if len(body) != 1 {
-				return nil, fault.New(fault.ProtocolViolation, "dbfence: malformed ReadyForQuery from the backend")
+				return nil, nil, fault.New(fault.ProtocolViolation, "dbfence: malformed ReadyForQuery from the backend")
 			}
 			s.txStatus = body[0]
-			return value, nil
+			return value, errBody, nil
 		default:
-			return nil, fault.New(fault.ProtocolViolation, "dbfence: unexpected message %q from the backend during the proxy's own query; session ended", typ)
+			return nil, nil, fault.New(fault.ProtocolViolation, "dbfence: unexpected message %q from the backend during the proxy's own query; session ended", typ)
 		}
 	}
 }
