@@ -76,6 +76,7 @@ func runApproval(args []string, stdout, stderr io.Writer) int {
 	user := fs.String("user", "", "with request: the database user who will run the statement")
 	database := fs.String("database", "", "with request: the database it will run in")
 	reason := fs.String("reason", "", "with request: why the data is needed")
+	protocol := fs.String("protocol", "mysql", "with request: the server the statement will run on (mysql or postgres), which decides how it is read")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: dbfence approval [flags] list|show ID|approve ID|reject ID|revoke ID
        dbfence approval --user U --database DB --rows N --reason WHY request "SQL"
@@ -114,7 +115,7 @@ Flags (before the verb):
 		return 1
 	}
 	if verb == "request" {
-		return fileAhead(cfg, store, *user, *database, *rows, *reason, rest, stdout, stderr)
+		return fileAhead(cfg, store, *protocol, *user, *database, *rows, *reason, rest, stdout, stderr)
 	}
 	id := ""
 	if verb != "list" {
@@ -204,7 +205,7 @@ func newWebhook(url string, log *zap.Logger) func(*approval.Request) {
 // fileAhead files a request before the statement is run: the statement is
 // read by the rules exactly as the proxy will read it, so the request names
 // the same statement shape the proxy looks up.
-func fileAhead(cfg *config.Config, store *approval.Store, user, database string, rows int64, reason string, rest []string, stdout, stderr io.Writer) int {
+func fileAhead(cfg *config.Config, store *approval.Store, protocol, user, database string, rows int64, reason string, rest []string, stdout, stderr io.Writer) int {
 	if user == "" || database == "" || rows <= 0 || reason == "" || len(rest) != 2 {
 		fmt.Fprintf(stderr, "dbfence approval request: --user, --database, --rows, --reason and one SQL statement are required\n")
 		return 2
@@ -219,8 +220,17 @@ func fileAhead(cfg *config.Config, store *approval.Store, user, database string,
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
 	}
-	v := eng.CheckMySQL(&rules.Session{Protocol: rules.ProtocolMySQL, User: user, Database: database, Charset: "utf8mb4",
-		ServerVersion: 101100, MariaDB: true}, rest[1])
+	var v *rules.Verdict
+	switch protocol {
+	case "mysql":
+		v = eng.CheckMySQL(&rules.Session{Protocol: rules.ProtocolMySQL, User: user, Database: database, Charset: "utf8mb4",
+			ServerVersion: 101100, MariaDB: true}, rest[1])
+	case "postgres", "postgresql":
+		v = eng.CheckPostgres(&rules.Session{Protocol: rules.ProtocolPostgres, User: user, Database: database, Charset: "UTF8"}, rest[1])
+	default:
+		fmt.Fprintf(stderr, "dbfence approval request: --protocol must be mysql or postgres, not %q\n", protocol)
+		return 2
+	}
 	if len(v.Statements) != 1 {
 		fmt.Fprintf(stderr, "dbfence approval request: the text must hold one statement that parses (%v)\n", v.Refusal)
 		return 1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -161,5 +162,47 @@ func TestPostgresApprovalStory(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no audit record of the approved PostgreSQL run naming %s", id)
+	}
+}
+
+// TestPostgresApprovalFiledAhead: a request filed with the CLI for a
+// PostgreSQL statement names the statement as the proxy reads it there.
+func TestPostgresApprovalFiledAhead(t *testing.T) {
+	dir := t.TempDir()
+	store := dir + "/approvals.json"
+	p := startDemoProxy(t, func(c *config.Config) {
+		c.Approval = config.Approval{Store: store, Approvers: []string{"chief"}, ApproverTokens: map[string]string{"chief": "chief-token"}}
+	})
+	cfgFile := dir + "/approvals.yaml"
+	if err := os.WriteFile(cfgFile, []byte("listen: {admin: "+p.admin+"}\napproval:\n  store: "+store+"\n  approvers: [chief]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const bulk = "SELECT id, name FROM person ORDER BY id LIMIT 130"
+	code, out, errOut := cli("approval", "--config", cfgFile, "--protocol", "postgres", "--user", "clerk", "--database", "gov",
+		"--rows", "130", "--reason", "quarterly statistics", "request", bulk)
+	id := regexp.MustCompile(`R-\d{8}-\d{4}`).FindString(out)
+	if code != 0 || id == "" || !strings.Contains(out, "LIMIT $1") {
+		t.Fatalf("request: %d %s %s", code, out, errOut)
+	}
+	t.Setenv("DBFENCE_APPROVER_TOKEN", "chief-token")
+	if code, out, errOut := cli("approval", "--config", cfgFile, "approve", id); code != 0 {
+		t.Fatalf("approve: %s %s", out, errOut)
+	}
+	ctx := context.Background()
+	clerk, err := pgx.Connect(ctx, "postgres://clerk:clerk-pass@"+p.postgres+"/gov?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clerk.Close(ctx)
+	rows, err := clerk.Query(ctx, bulk, pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if rows.Err() != nil || n != 130 {
+		t.Fatalf("run approved ahead: %d rows, %v", n, rows.Err())
 	}
 }
