@@ -124,7 +124,7 @@ func appendEventBody(dst []byte, e *Event, mode literalMode, sealed []byte) []by
 	dst = append(dst, `"type":`...)
 	dst = appendJSONString(dst, string(e.Type))
 	dst = append(dst, `,"time":"`...)
-	dst = e.Time.AppendFormat(dst, timeLayout)
+	dst = appendTime(dst, e.Time)
 	dst = append(dst, '"')
 	dst = appendStringField(dst, "protocol", e.Protocol)
 	dst = appendStringField(dst, "session_id", e.SessionID)
