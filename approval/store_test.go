@@ -13,8 +13,14 @@ func TestApprovalLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testLifecycle(t, s, func(f func() time.Time) { s.Now = f }, func() Requests { s2, _ := Open(s.path); return s2 })
+}
+
+// testLifecycle runs a store through filing, self-approval, approval,
+// exact matching, single use, expiry, revocation and reopening.
+func testLifecycle(t *testing.T, s Requests, setNow func(func() time.Time), reopen func() Requests) {
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	s.Now = func() time.Time { return now }
+	setNow(func() time.Time { return now })
 	const q = "SELECT * FROM person"
 	r, created, err := s.File("clerk", "gov", q, 10000, "annual report")
 	if err != nil || !created || r.ID != "R-20261123-0001" || r.Status != Pending {
@@ -69,8 +75,7 @@ func TestApprovalLifecycle(t *testing.T) {
 		t.Fatal("a revoked approval allowed a run")
 	}
 	// State survives reopening.
-	s2, _ := Open(s.path)
-	list, err := s2.List()
+	list, err := reopen().List()
 	if err != nil || len(list) != 3 {
 		t.Fatalf("reopened store: %d requests, %v", len(list), err)
 	}
@@ -78,6 +83,10 @@ func TestApprovalLifecycle(t *testing.T) {
 
 func TestConcurrentUseSpendsEachUseOnce(t *testing.T) {
 	s, _ := Open(filepath.Join(t.TempDir(), "approvals.json"))
+	testConcurrentUse(t, s)
+}
+
+func testConcurrentUse(t *testing.T, s Requests) {
 	r, _, _ := s.File("clerk", "gov", "SELECT * FROM person", 100, "")
 	s.Approve(r.ID, Decision{Approver: "chief", Uses: 3})
 	var mu sync.Mutex

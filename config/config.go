@@ -122,8 +122,10 @@ type Admin struct {
 
 // Approval configures the approval workflow.
 type Approval struct {
-	// Store is the approval store file (empty: no workflow; statements that
-	// need an approval are simply refused).
+	// Store is the approval store: a file (one proxy host), or a
+	// postgres:// URL whose database keeps the requests for several proxy
+	// instances (the table is created on first use). Empty: no workflow;
+	// statements that need an approval are simply refused.
 	Store string `yaml:"store"`
 	// Approvers are the people who may approve; never their own requests.
 	Approvers []string `yaml:"approvers"`

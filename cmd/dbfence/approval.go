@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -30,7 +31,7 @@ func init() {
 // approvalGate adapts the approval store to the engines, and announces new
 // requests on the webhook.
 type approvalGate struct {
-	store   *approval.Store
+	store   approval.Requests
 	webhook func(*approval.Request)
 }
 
@@ -55,12 +56,15 @@ func (a approvalGate) File(user, db, normalized string, rows int64, reason strin
 	return r.ID, nil
 }
 
-// openApprovals opens the configured store (nil when the workflow is off).
-func openApprovals(cfg *config.Config) (*approval.Store, error) {
+// openApprovals opens the configured store (nil when the workflow is off):
+// a file, or a postgres:// URL shared by several proxy instances.
+func openApprovals(cfg *config.Config) (approval.Requests, error) {
 	if cfg.Approval.Store == "" {
 		return nil, nil
 	}
-	return approval.Open(cfg.Approval.Store)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return approval.OpenRequests(ctx, cfg.Approval.Store)
 }
 
 func runApproval(args []string, stdout, stderr io.Writer) int {
@@ -205,7 +209,7 @@ func newWebhook(url string, log *zap.Logger) func(*approval.Request) {
 // fileAhead files a request before the statement is run: the statement is
 // read by the rules exactly as the proxy will read it, so the request names
 // the same statement shape the proxy looks up.
-func fileAhead(cfg *config.Config, store *approval.Store, protocol, user, database string, rows int64, reason string, rest []string, stdout, stderr io.Writer) int {
+func fileAhead(cfg *config.Config, store approval.Requests, protocol, user, database string, rows int64, reason string, rest []string, stdout, stderr io.Writer) int {
 	if user == "" || database == "" || rows <= 0 || reason == "" || len(rest) != 2 {
 		fmt.Fprintf(stderr, "dbfence approval request: --user, --database, --rows, --reason and one SQL statement are required\n")
 		return 2

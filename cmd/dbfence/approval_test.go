@@ -15,6 +15,7 @@ import (
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/dbfence/dbfence/audit"
 	"github.com/dbfence/dbfence/config"
@@ -207,5 +208,46 @@ func TestApprovalFiledAhead(t *testing.T) {
 	rows, err := queryAll(dbAs(t, p.mysql, "clerk", ""), bulk)
 	if err != nil || len(rows) != 130 {
 		t.Fatalf("run approved ahead: %d rows, %v", len(rows), err)
+	}
+}
+
+// TestApprovalsSharedAcrossInstances: two proxy instances keep their
+// approvals in one PostgreSQL database: a request filed through one is
+// approved on the other's admin API and used once, through either.
+func TestApprovalsSharedAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	if err != nil {
+		t.Skipf("no PostgreSQL: %v", err)
+	}
+	for _, q := range []string{"DROP DATABASE IF EXISTS dbfence_test_shared_approvals WITH (FORCE)", "CREATE DATABASE dbfence_test_shared_approvals"} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	admin.Close(ctx)
+	store := "postgres://postgres@127.0.0.1:5432/dbfence_test_shared_approvals?sslmode=disable"
+	edit := func(c *config.Config) {
+		c.Approval = config.Approval{Store: store, Approvers: []string{"chief"}, ApproverTokens: map[string]string{"chief": "chief-token"}}
+	}
+	a, b := startDemoProxy(t, edit), startDemoProxy(t, edit)
+	const bulk = "SELECT id, name, id_card FROM person ORDER BY id LIMIT 110"
+	_, err = queryAll(dbAs(t, a.mysql, "clerk", ""), bulk)
+	id := regexp.MustCompile(`R-\d{8}-\d{4}`).FindString(fmt.Sprint(err))
+	if id == "" {
+		t.Fatalf("no request filed through instance A: %v", err)
+	}
+	req, _ := http.NewRequest("POST", "http://"+b.admin+"/approvals/"+id+"/approve?rows=110", nil)
+	req.Header.Set("Authorization", "Bearer chief-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("approve on instance B: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if rows, err := queryAll(dbAs(t, b.mysql, "clerk", ""), bulk); err != nil || len(rows) != 110 {
+		t.Fatalf("approved run through instance B: %d rows, %v", len(rows), err)
+	}
+	if _, err := queryAll(dbAs(t, a.mysql, "clerk", ""), bulk); err == nil {
+		t.Fatal("the single use was spent on B, yet A ran the statement again")
 	}
 }

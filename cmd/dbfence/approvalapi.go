@@ -25,7 +25,7 @@ import (
 //	POST /approvals/{id}/reject     ?comment=...
 //	POST /approvals/{id}/revoke
 type approvalAPI struct {
-	store  *approval.Store
+	store  approval.Requests
 	tokens map[string]string // approver → token
 	alog   *audit.Log        // nil when audit is off
 	log    *zap.Logger
