@@ -141,10 +141,14 @@ func (s *PostgresStore) File(requester, database, normalized string, rows int64,
 }
 
 // Approve implements Requests.
-func (s *PostgresStore) Approve(id string, d Decision) (*Request, error) { return s.decide(id, d, Approved) }
+func (s *PostgresStore) Approve(id string, d Decision) (*Request, error) {
+	return s.decide(id, d, Approved)
+}
 
 // Reject implements Requests.
-func (s *PostgresStore) Reject(id string, d Decision) (*Request, error) { return s.decide(id, d, Rejected) }
+func (s *PostgresStore) Reject(id string, d Decision) (*Request, error) {
+	return s.decide(id, d, Rejected)
+}
 
 func (s *PostgresStore) decide(id string, d Decision, to Status) (*Request, error) {
 	var out *Request
