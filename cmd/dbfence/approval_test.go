@@ -174,6 +174,9 @@ func TestApprovalAdminAPI(t *testing.T) {
 		}
 		if rec.Type == audit.TypeApprovalGrant && rec.ApprovalID == id {
 			decisions[rec.User+":"+rec.Decision] = true
+			if rec.Decision == "approve" && (rec.Detail["requester"] != "clerk" || rec.Database != "gov" || rec.Detail["filed"] == "") {
+				t.Errorf("the approval record does not say what was approved: %+v", rec)
+			}
 		}
 	}
 	if !decisions["chief:approve"] || !decisions["clerk:approve_refused"] {

@@ -112,7 +112,7 @@ func (a *approvalAPI) decide(verb string) http.Handler {
 			req, err = a.store.Revoke(id, who)
 			typ = audit.TypeApprovalDeny
 		}
-		a.audit(typ, verb, id, who, err)
+		a.audit(typ, verb, id, who, req, err)
 		switch {
 		case errors.Is(err, approval.ErrNotFound):
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
@@ -126,13 +126,24 @@ func (a *approvalAPI) decide(verb string) http.Handler {
 	})
 }
 
-// audit records an approval state change (or a refused attempt).
-func (a *approvalAPI) audit(typ audit.EventType, verb, id, who string, err error) {
+// audit records an approval state change (or a refused attempt). The
+// record repeats what the request asked for (requester, database, rows,
+// reason, when it was filed), so a request filed ahead with the CLI, which
+// writes the store directly, is in the audit stream from its decision on.
+func (a *approvalAPI) audit(typ audit.EventType, verb, id, who string, req *approval.Request, err error) {
 	if a.alog == nil {
 		return
 	}
 	ev := &audit.Event{Type: typ, Time: time.Now(), User: who, ApprovalID: id, Decision: verb,
 		Detail: map[string]string{"via": "admin API"}}
+	if req != nil {
+		ev.Database = req.Database
+		ev.Detail["requester"] = req.Requester
+		ev.Detail["rows"] = strconv.FormatInt(req.Rows, 10)
+		ev.Detail["reason"] = req.Reason
+		ev.Detail["filed"] = req.Created.Format(time.RFC3339)
+		ev.Detail["fingerprint"] = req.Fingerprint
+	}
 	if err != nil {
 		ev.Decision, ev.Reason = verb+"_refused", err.Error()
 	}
