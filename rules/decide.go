@@ -148,8 +148,12 @@ func (cp *compiledPolicy) decide(role *compiledRole, f *facts.Statement, cat *ca
 	}
 	if d.sv.Outcome == NeedsApproval {
 		// An approved run proceeds with the same masks; the approval sets
-		// its row limit.
+		// its row limit. The request asks for the statement's own LIMIT.
 		d.sv.Columns, d.sv.RowCap = plan, role.rowCap
+		d.sv.RequestRows = role.rowCap
+		if f.HasLimit && f.Limit > 0 {
+			d.sv.RequestRows = f.Limit
+		}
 	}
 	// Bulk modification: UPDATE/DELETE by a capped role. Without WHERE it
 	// needs an approval; with one, the engine runs it so that it can be

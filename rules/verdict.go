@@ -159,6 +159,9 @@ type StatementVerdict struct {
 	// ChangesCatalog is true for statements that may change the schema
 	// (DDL); the engine calls Engine.MarkCatalogStale after they complete.
 	ChangesCatalog bool
+	// RequestRows is, for a statement that needs an approval, the rows a
+	// request for it asks for: its literal LIMIT, or the role's row cap.
+	RequestRows int64
 }
 
 // ColumnPlan says how one result column is treated.

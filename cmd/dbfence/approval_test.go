@@ -240,7 +240,7 @@ func TestApprovalsSharedAcrossInstances(t *testing.T) {
 	if id == "" {
 		t.Fatalf("no request filed through instance A: %v", err)
 	}
-	req, _ := http.NewRequest("POST", "http://"+b.admin+"/approvals/"+id+"/approve?rows=110", nil)
+	req, _ := http.NewRequest("POST", "http://"+b.admin+"/approvals/"+id+"/approve", nil) // the request asked for its LIMIT, 110
 	req.Header.Set("Authorization", "Bearer chief-token")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {

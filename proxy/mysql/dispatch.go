@@ -589,7 +589,11 @@ func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
 		return &rules.Verdict{Forward: need.Forward, Statements: []rules.StatementVerdict{sv},
 			Literals: v.Literals, Restricted: v.Restricted}, id
 	}
-	rid, err := s.e.cfg.Approvals.File(s.rs.User, s.rs.Database, need.Normalized, sv.RowCap, sv.Reason)
+	asked := sv.RequestRows
+	if asked <= 0 {
+		asked = sv.RowCap
+	}
+	rid, err := s.e.cfg.Approvals.File(s.rs.User, s.rs.Database, need.Normalized, asked, sv.Reason)
 	if err != nil {
 		s.log.Error("approval request could not be filed", zap.Error(err))
 		return v, ""
