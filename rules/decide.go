@@ -58,6 +58,11 @@ var harmlessSystemObjects = map[string]bool{
 	"pg_catalog.pg_conversion": true, "pg_catalog.pg_event_trigger": true, "pg_catalog.pg_rewrite": true,
 }
 
+// MaxLookupValues is how many values of a hidden column one statement may
+// test in exact lookups (col = v, col IN (v1, ...), col = ANY('{...}')):
+// enough to look a few citizens up, too few to search for a hidden value.
+const MaxLookupValues = 10
+
 // decision accumulates one statement's decision; the first refusal wins.
 type decision struct {
 	sv   StatementVerdict
@@ -297,13 +302,20 @@ func (cp *compiledPolicy) checkColumns(d *decision, f *facts.Statement) []Column
 			d.refuse(Deny, fault.StatementDenied, "flow_to_"+string(fl.Target), "data of unknown origin (%s) may not be written to a %s", fl.Lineage.UnknownWhy, fl.Target)
 		}
 	}
-	// Row shaping: only exact lookups may use hidden columns (class 7).
+	// Row shaping: only exact lookups may use hidden columns (class 7), and
+	// only of a few values each: an IN list of hundreds of candidates is a
+	// search (a binary search over the candidates finds a hidden value).
+	guesses := map[facts.Column]int{}
 	for _, sh := range f.Shaping {
 		t := cp.treatment(role, sh.Column)
 		if !t.sensitive() {
 			continue
 		}
 		if sh.ExactLookup && (sh.Position == facts.InWhere || sh.Position == facts.InJoin || sh.Position == facts.InHaving) {
+			guesses[sh.Column] += max(sh.Guesses, 1)
+			if n := guesses[sh.Column]; n > MaxLookupValues {
+				d.refuse(Deny, fault.ColumnDenied, "lookup_too_wide", "column %s may be looked up by at most %d values per statement, not %d", sh.Column, MaxLookupValues, n)
+			}
 			continue
 		}
 		d.refuse(Deny, fault.ColumnDenied, "row_shaping", "column %s may only be used in exact lookups (col = literal, col IN (literals)), not in %s", sh.Column, strings.ReplaceAll(string(sh.Position), "_", " "))

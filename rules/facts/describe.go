@@ -41,6 +41,9 @@ func Describe(w io.Writer, s *Statement, indent string) {
 		exact := ""
 		if sh.ExactLookup {
 			exact = " (exact lookup)"
+			if sh.Guesses > 1 {
+				exact = fmt.Sprintf(" (exact lookup of %d values)", sh.Guesses)
+			}
 		}
 		p("shaping %s: %s%s", sh.Position, sh.Column, exact)
 	}

@@ -93,6 +93,24 @@ type Shaping struct {
 	// ExactLookup is true for `col = literal` and `col IN (literals)` with the
 	// column read directly: a clerk looking one record up.
 	ExactLookup bool
+	// Guesses is, for an exact lookup, how many values of the column the
+	// statement tests this way (each `=`, each IN-list item, each element of
+	// a literal array), summed over the statement: an IN list of hundreds
+	// of candidates is a search, not a lookup.
+	Guesses int
+}
+
+// AddExactLookup records an exact lookup of col testing n values, adding
+// to an existing entry for the same column and position.
+func (s *Statement) AddExactLookup(col Column, pos Position, n int) {
+	for i := range s.Shaping {
+		sh := &s.Shaping[i]
+		if sh.ExactLookup && sh.Column == col && sh.Position == pos {
+			sh.Guesses += n
+			return
+		}
+	}
+	s.Shaping = append(s.Shaping, Shaping{Column: col, Position: pos, ExactLookup: true, Guesses: n})
 }
 
 // FlowTarget is where a flow leaves the result set to.

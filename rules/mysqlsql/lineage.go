@@ -1125,18 +1125,18 @@ func (w *walker) shape(e ast.ExprNode, sc *scope, pos facts.Position) {
 			return
 		case opcode.EQ:
 			if col, ok := w.directColumn(x.L, sc); ok && isLiteral(x.R) {
-				w.exact(col, pos)
+				w.exact(col, pos, 1)
 				return
 			}
 			if col, ok := w.directColumn(x.R, sc); ok && isLiteral(x.L) {
-				w.exact(col, pos)
+				w.exact(col, pos, 1)
 				return
 			}
 		}
 	case *ast.PatternInExpr:
 		if x.Sel == nil && len(x.List) > 0 && !slices.ContainsFunc(x.List, func(e ast.ExprNode) bool { return !isLiteral(e) }) {
 			if col, ok := w.directColumn(x.Expr, sc); ok {
-				w.exact(col, pos)
+				w.exact(col, pos, len(x.List))
 				return
 			}
 		}
@@ -1144,9 +1144,10 @@ func (w *walker) shape(e ast.ExprNode, sc *scope, pos facts.Position) {
 	w.addShaping(w.expr(e, sc), pos)
 }
 
-func (w *walker) exact(col facts.Column, pos facts.Position) {
+// exact records an exact lookup of col testing n values.
+func (w *walker) exact(col facts.Column, pos facts.Position, n int) {
 	if !w.inView {
-		w.st.Shaping = append(w.st.Shaping, facts.Shaping{Column: col, Position: pos, ExactLookup: true})
+		w.st.AddExactLookup(col, pos, n)
 	}
 }
 

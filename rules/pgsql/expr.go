@@ -762,10 +762,10 @@ func (w *walker) addShaping(lin facts.Lineage, pos facts.Position) {
 	}
 }
 
-// exact records an exact lookup of a column.
-func (w *walker) exact(c facts.Column, pos facts.Position) {
+// exact records an exact lookup of a column testing n values.
+func (w *walker) exact(c facts.Column, pos facts.Position, n int) {
 	if !w.inView {
-		w.st.Shaping = append(w.st.Shaping, facts.Shaping{Column: c, Position: pos, ExactLookup: true})
+		w.st.AddExactLookup(c, pos, n)
 	}
 }
 
@@ -793,6 +793,7 @@ func (w *walker) shape(n *pg.Node, sc *scope, pos facts.Position) {
 func (w *walker) exactLookup(a *pg.A_Expr, sc *scope, pos facts.Position) bool {
 	op := w.builtinOp(a.GetName())
 	var cols []facts.Column
+	guesses := 1
 	switch a.GetKind() {
 	case pg.A_Expr_Kind_AEXPR_OP:
 		if op != "=" {
@@ -821,17 +822,23 @@ func (w *walker) exactLookup(a *pg.A_Expr, sc *scope, pos facts.Position) bool {
 				return false
 			}
 		}
-		cols = c
+		cols, guesses = c, len(items)
 	case pg.A_Expr_Kind_AEXPR_OP_ANY:
 		if op != "=" {
 			return false
 		}
+		n, counted := arrayElements(a.GetRexpr())
+		if !counted {
+			// = ANY($1): how many values the parameter holds is not known
+			// when the statement is decided, so it is no lookup.
+			return false
+		}
 		if c, ok := w.directColumns(a.GetLexpr(), sc); ok && w.constant(a.GetRexpr(), sc, true) {
-			cols = c
+			cols, guesses = c, n
 		}
 	}
 	for _, c := range cols {
-		w.exact(c, pos)
+		w.exact(c, pos, guesses)
 	}
 	return len(cols) > 0
 }
@@ -989,4 +996,28 @@ func scalarTypeName(t string) bool {
 		t = strings.TrimSpace(t[:i]) + t[i+j+1:]
 	}
 	return scalarTypeNames[strings.TrimSpace(t)]
+}
+
+// arrayElements counts the elements of a constant array written in the
+// statement: ARRAY[...] or an array literal '{a,b,...}' (possibly cast);
+// ok=false for parameters and anything else. Commas inside quoted elements
+// count too: an over-count, which only makes the lookup stricter.
+func arrayElements(n *pg.Node) (int, bool) {
+	switch x := n.GetNode().(type) {
+	case *pg.Node_TypeCast:
+		return arrayElements(x.TypeCast.GetArg())
+	case *pg.Node_AArrayExpr:
+		return len(x.AArrayExpr.GetElements()), true
+	case *pg.Node_AConst:
+		sv := x.AConst.GetSval()
+		if sv == nil {
+			return 0, false
+		}
+		lit := strings.TrimSpace(sv.GetSval())
+		if lit == "{}" {
+			return 0, true
+		}
+		return strings.Count(lit, ",") + 1, true
+	}
+	return 0, false
 }

@@ -392,8 +392,10 @@ func (w *walker) cteExtraColumns(c *cteDef) {
 	}
 	if cc := c.node.GetCycleClause(); cc != nil {
 		lin := facts.Transform(from(cc.GetCycleColList()), "cycle")
-		w.expr(cc.GetCycleMarkValue(), &scope{})
-		w.expr(cc.GetCycleMarkDefault(), &scope{})
+		// PostgreSQL requires constants here; whatever they are, they end
+		// up in the mark column.
+		lin = facts.Merge(lin, w.expr(cc.GetCycleMarkValue(), &scope{}))
+		lin = facts.Merge(lin, w.expr(cc.GetCycleMarkDefault(), &scope{}))
 		c.cols = append(c.cols, column{name: cc.GetCycleMarkColumn(), lin: lin}, column{name: cc.GetCyclePathColumn(), lin: lin})
 	}
 }
@@ -625,8 +627,10 @@ func (w *walker) fromItem(n *pg.Node, sc *scope, preceding []*relation) ([]*rela
 		if !(builtin && (base == "system" || base == "bernoulli")) {
 			w.st.UnknownFunctions = append(w.st.UnknownFunctions, "tablesample "+method)
 		}
-		w.exprs(ts.GetArgs(), sc)
-		w.expr(ts.GetRepeatable(), sc)
+		// The sampling percentage and seed choose rows: a value there is
+		// spelled out by the row count.
+		w.addShaping(w.exprs(ts.GetArgs(), sc), facts.InWhere)
+		w.addShaping(w.expr(ts.GetRepeatable(), sc), facts.InWhere)
 		return w.fromItem(ts.GetRelation(), sc, preceding)
 	}
 	w.st.AddUnsupported("FROM item " + nodeName(n))
@@ -1107,10 +1111,11 @@ func (w *walker) insert(s *pg.InsertStmt) {
 	tsc := &scope{parent: sc, rels: []*relation{target}}
 	if oc := s.GetOnConflictClause(); oc != nil {
 		if inf := oc.GetInfer(); inf != nil {
+			// The inference expressions choose which rows conflict.
 			for _, e := range inf.GetIndexElems() {
-				w.expr(e.GetIndexElem().GetExpr(), tsc)
+				w.addShaping(w.expr(e.GetIndexElem().GetExpr(), tsc), facts.InWhere)
 			}
-			w.expr(inf.GetWhereClause(), tsc)
+			w.addShaping(w.expr(inf.GetWhereClause(), tsc), facts.InWhere)
 		}
 		if oc.GetAction() == pg.OnConflictAction_ONCONFLICT_UPDATE {
 			st.Reads = append(st.Reads, obj)
@@ -1207,11 +1212,17 @@ func (w *walker) assignments(list []*pg.Node, sc *scope) facts.Lineage {
 
 // assignTarget analyses the subscripts of an assignment target (a[i] = ...).
 func (w *walker) assignTarget(rt *pg.ResTarget, sc *scope) {
+	// A subscript decides where a value is stored: what it is computed
+	// from is written to the table as much as the value is.
+	var lin facts.Lineage
 	for _, ind := range rt.GetIndirection() {
 		if ai := ind.GetAIndices(); ai != nil {
-			w.expr(ai.GetLidx(), sc)
-			w.expr(ai.GetUidx(), sc)
+			lin = facts.Merge(lin, w.expr(ai.GetLidx(), sc))
+			lin = facts.Merge(lin, w.expr(ai.GetUidx(), sc))
 		}
+	}
+	if !lin.IsEmpty() {
+		w.st.Flows = append(w.st.Flows, facts.Flow{Target: facts.ToTable, Name: "subscript of " + rt.GetName(), Lineage: lin})
 	}
 }
 
