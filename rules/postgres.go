@@ -92,6 +92,13 @@ func (e *Engine) decidePostgres(st *engineState, role *compiledRole, cat *catalo
 			}
 		} else {
 			f := pgsql.Analyze(s, env)
+			if f.Kind == "prepare" {
+				// SQL PREPARE names live in the same namespace as the
+				// protocol's prepared statements: a name the proxy holds a
+				// plan for could be re-pointed at an undecided statement.
+				// Restricted roles prepare through the protocol (Parse).
+				f.AddUnsupported("SQL PREPARE (prepare through the protocol instead)")
+			}
 			sv = st.policy.decide(role, f, cat)
 			if f.ChangesSession {
 				// What follows in the same text may run under another

@@ -271,3 +271,68 @@ func TestPostgresBypassCatalogueClerkGetsNoHiddenCharacter(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresPreparedNameCannotBeRepointed: in one pipeline, SQL
+// DEALLOCATE and PREPARE re-point a protocol statement name the proxy holds
+// a no-rows plan for, then bind it. Before the fix this returned every
+// citizen unmasked, past the row cap and the budget.
+func TestPostgresPreparedNameCannotBeRepointed(t *testing.T) {
+	p := startDemoProxy(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	truth := loadPGTruth(t, ctx)
+	conn, err := pgconn.Connect(ctx, "postgres://clerk:clerk-pass@"+p.postgres+"/gov?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, harmless := range []string{"DEALLOCATE zz", "BEGIN"} {
+		if _, err := conn.Prepare(ctx, "s1", harmless, nil); err != nil {
+			t.Fatalf("prepare %q: %v", harmless, err)
+		}
+		pl := conn.StartPipeline(ctx)
+		pl.SendQueryParams("DEALLOCATE s1", nil, nil, nil, nil)
+		pl.SendQueryParams("PREPARE s1 AS SELECT name, id_card, phone, address, bank_card FROM gov.person WHERE id > 0", nil, nil, nil, nil)
+		pl.SendQueryPrepared("s1", nil, nil, nil)
+		if err := pl.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		var received []string
+		rows := 0
+		for {
+			res, err := pl.GetResults()
+			if err != nil {
+				received = append(received, err.Error())
+				continue
+			}
+			if res == nil {
+				break
+			}
+			switch r := res.(type) {
+			case *pgconn.ResultReader:
+				for r.NextRow() {
+					rows++
+					for _, v := range r.Values() {
+						received = append(received, string(v))
+					}
+				}
+				if _, err := r.Close(); err != nil {
+					received = append(received, err.Error())
+				}
+			case *pgconn.PipelineSync:
+			}
+		}
+		pl.Close()
+		for _, text := range received {
+			if l := truth.leak(text, nil); l != "" {
+				t.Fatalf("%s: LEAK through dbfence (%d rows): %s", harmless, rows, l)
+			}
+		}
+		if rows > 0 {
+			t.Fatalf("%s: the re-pointed statement returned %d rows", harmless, rows)
+		}
+		if _, err := conn.Exec(ctx, "ROLLBACK").ReadAll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -334,7 +334,7 @@ func (s *session) handleQuery(body []byte) error {
 		return s.refuseSimple(v.Refusal)
 	}
 	if v.Restricted {
-		s.restricted = true
+		s.restricted, s.ruled = true, true
 	}
 	qs := &queryState{v: v, start: start, evs: make([]*proxy.StatementEvent, len(v.Statements))}
 	for i := range v.Statements {
@@ -345,6 +345,7 @@ func (s *session) handleQuery(body []byte) error {
 		qs.evs[i] = ev
 		s.notePlan(&v.Statements[i])
 		s.noteSessionChange(&v.Statements[i])
+		s.noteNameChange(&v.Statements[i])
 	}
 	if len(v.Statements) == 1 && v.Statements[0].ModifyCap > 0 {
 		return s.runCapped(v, qs.evs[0], start)
@@ -411,9 +412,9 @@ func (s *session) handleParse(body []byte) error {
 		return err
 	}
 	if v.Restricted {
-		s.restricted = true
+		s.restricted, s.ruled = true, true
 	}
-	st := &stmtState{plan: planOf(v), approvalID: approvalID}
+	st := &stmtState{plan: planOf(v), approvalID: approvalID, gen: s.nameGen}
 	s.notePlan(st.plan)
 	s.noteSessionChange(st.plan)
 	prev, had := s.stmts[name]
@@ -431,6 +432,11 @@ func (s *session) handleBind(body []byte) error {
 		fe := fault.New(fault.StatementDenied, "dbfence: prepared statement %q was not prepared through the protocol; prepare it with a Parse message", bm.stmt)
 		s.e.m.commands[msgBind].denied.Inc()
 		s.e.m.proxyError(fe.Kind.String())
+		return s.refuseExtended(fe)
+	}
+	if s.ruled && st.gen < s.nameGen {
+		fe := fault.New(fault.StatementDenied, "dbfence: prepared statement %q was prepared before a DEALLOCATE, DISCARD or PREPARE sent by SQL; prepare it again", bm.stmt)
+		s.e.m.commands[msgBind].denied.Inc()
 		return s.refuseExtended(fe)
 	}
 	if st.approvalID != "" {
@@ -505,6 +511,7 @@ func (s *session) handleExecute(body []byte) error {
 		}
 	}
 	s.noteSessionChange(p.plan)
+	s.noteNameChange(p.plan)
 	if err := s.toBackend(msgExecute, body); err != nil {
 		return err
 	}
@@ -631,4 +638,17 @@ func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
 	}
 	return &rules.Verdict{Statements: v.Statements, Literals: v.Literals, Restricted: v.Restricted,
 		Refusal: fault.New(fault.ApprovalRequired, "dbfence: approval required: request %s filed; ask an approver (%s)", rid, sv.Reason)}, rid
+}
+
+// noteNameChange starts a new generation of prepared statement names when a
+// statement that can change what a name stands for on the backend is sent
+// (not when it completes: Binds pipelined behind it are decided first).
+func (s *session) noteNameChange(sv *rules.StatementVerdict) {
+	if sv == nil {
+		return
+	}
+	switch sv.Kind {
+	case "deallocate", "discard", "prepare":
+		s.nameGen++
+	}
 }

@@ -135,11 +135,12 @@ func checkOrigins(ctx context.Context, o *Origins, database string, plan []rules
 		if c.tableOID == 0 {
 			return i + 1, nil
 		}
-		_, table, column, ok, err := o.Column(ctx, database, c.tableOID, c.attnum)
+		schema, table, column, ok, err := o.Column(ctx, database, c.tableOID, c.attnum)
 		if err != nil {
 			return 0, err
 		}
-		if !ok || (cp.OrgTable != "" && !strings.EqualFold(cp.OrgTable, table)) ||
+		if !ok || (cp.OrgDatabase != "" && cp.OrgDatabase != schema) ||
+			(cp.OrgTable != "" && !strings.EqualFold(cp.OrgTable, table)) ||
 			(cp.OrgColumn != "" && !strings.EqualFold(cp.OrgColumn, column)) {
 			return i + 1, nil
 		}

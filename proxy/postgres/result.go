@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -232,6 +233,12 @@ func (s *session) handleBackend(typ byte, body []byte) error {
 // checkColumns checks a result's description against plan: the column
 // count, and the columns' origins when Config.Origins is set.
 func (s *session) checkColumns(plan *rules.StatementVerdict, cols []column) *fault.Error {
+	if s.ruled && plan != nil && plan.Columns == nil && !rowKinds[plan.Kind] {
+		// A statement decided as returning no rows returns rows: the pairing
+		// of plans with responses cannot be trusted (fail closed).
+		s.log.Warn("rows from a statement decided as returning none; result refused", zap.String("kind", plan.Kind))
+		return fault.New(fault.ResultMismatch, "dbfence: a %s statement returned rows; result refused", strings.ToUpper(plan.Kind))
+	}
 	if plan == nil || plan.Columns == nil {
 		return nil
 	}
@@ -255,6 +262,13 @@ func (s *session) checkColumns(plan *rules.StatementVerdict, cols []column) *fau
 		return fault.New(fault.ResultMismatch, "dbfence: result column %d does not come from what the statement was analysed to read; result refused", i)
 	}
 	return nil
+}
+
+// rowKinds are the statement kinds whose results restricted sessions may
+// receive without a column plan.
+var rowKinds = map[string]bool{
+	"select": true, "show": true, "explain": true, "insert": true, "update": true, "delete": true,
+	"merge": true, "copy": true, "empty": true,
 }
 
 func mismatch(got, want int) *fault.Error {

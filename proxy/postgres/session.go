@@ -45,6 +45,9 @@ type session struct {
 	// restricted is set once any verdict carried a masker or a row cap: side
 	// channels are then filtered (see Config.RelaySideChannel).
 	restricted bool
+	// ruled is set once a verdict said the session's role has rules
+	// (Verdict.Restricted): its statements were all analysed.
+	ruled bool
 
 	// stmts and portals are the plans decided at Parse, by name as the client
 	// and the backend know them.
@@ -71,6 +74,12 @@ type session struct {
 	// out, rowBuf and cellBuf are scratch space.
 	out, rowBuf, cellBuf []byte
 	colScratch           []column
+	// nameGen counts SQL statements sent that can change what a prepared
+	// statement name stands for on the backend (DEALLOCATE, DISCARD,
+	// PREPARE): a restricted session may bind only statements parsed since
+	// the last one, because the plan the proxy holds for an older name may
+	// no longer be the backend's.
+	nameGen uint64
 	// setInTx is set when a statement that may change the search_path was
 	// forwarded in the current transaction (whose end may undo it).
 	setInTx bool
@@ -86,6 +95,8 @@ type stmtState struct {
 	// approvalBound is set once a portal was bound to it (one use, one run).
 	approvalID    string
 	approvalBound bool
+	// gen is the session's nameGen when the statement was parsed.
+	gen uint64
 }
 
 // portalState is what the proxy keeps per portal.
