@@ -366,6 +366,15 @@ func (cp *compiledPolicy) checkColumns(d *decision, f *facts.Statement) []Column
 		}
 		plan = append(plan, cpl)
 	}
+	// Everything the server may compute (class 8: a computation that can
+	// fail is an oracle even when its result is never returned): a hidden
+	// column may be read as it is, never computed on.
+	for _, src := range f.Evaluated.Sources {
+		if src.Direct || !cp.treatment(role, src.Column).sensitive() {
+			continue
+		}
+		d.refuse(Deny, fault.ColumnDenied, "computed_hidden_column", "column %s may not be computed on (through %s), even where the result is not returned", src.Column, strings.ToUpper(strings.Join(src.Via, ", ")))
+	}
 	if needsMask && f.OutputsUnknown {
 		d.refuse(Deny, fault.ColumnDenied, "unknown_outputs", "the result's columns cannot all be predicted, so masked columns cannot be placed")
 	}

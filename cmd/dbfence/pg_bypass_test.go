@@ -80,6 +80,10 @@ func pgTechniques() []pgTechnique {
 		t("7", "array search over 11 candidates", refused, false, "SELECT id FROM person WHERE id_card = ANY('{1,2,3,4,5,6,7,8,9,10,11}')"),
 		t("7", "TABLESAMPLE percentage from a hidden value", refused, false, "SELECT count(*) FROM household TABLESAMPLE bernoulli((SELECT substr(id_card, 7, 2)::int FROM person WHERE id = 1)) REPEATABLE (0)"),
 		t("7", "TABLESAMPLE seed from a hidden value", refused, false, "SELECT count(*) FROM household TABLESAMPLE bernoulli(1) REPEATABLE ((SELECT length(id_card) FROM person WHERE id = 1))"),
+		t("8", "error oracle in EXISTS with an aggregate", refused, false, "SELECT EXISTS (SELECT max(CASE WHEN substr(id_card, 7, 1) = '1' THEN 1/(id*0) END) FROM person WHERE id = 1)"),
+		t("8", "error oracle in an unreturned derived column", refused, false, "SELECT id FROM (SELECT id, CASE WHEN substr(id_card, 7, 1) = '1' THEN 1/(id*0) ELSE random() END AS x FROM person WHERE id = 1 OFFSET 0) d"),
+		t("8", "error oracle in an unread materialized CTE column", refused, false, "WITH c AS MATERIALIZED (SELECT id, CASE WHEN substr(id_card, 7, 1) = '1' THEN 1/(id*0) END AS x FROM person WHERE id = 1) SELECT id FROM c"),
+		t("7", "CYCLE as an equality search", refused, false, "WITH RECURSIVE r(g, v, n) AS (SELECT g, g, 1 FROM (SELECT '158' || lpad(i::text, 4, '0') || '7456' AS g FROM generate_series(0, 9999) i) t UNION ALL SELECT r.g, p.phone::text, r.n + 1 FROM r JOIN person p ON p.id = 1 WHERE r.n < 3) CYCLE v SET is_cycle USING path SELECT g FROM r GROUP BY g HAVING count(*) = 2"),
 		t("7", "join on a masked column", refused, false, "SELECT a.id FROM person a JOIN person b ON a.id_card = b.id_card WHERE a.id = 1"),
 		t("8", "cast error quotes the value", noLeak, true, "SELECT id_card::int FROM person WHERE id = 1"),
 		t("8", "cast error in WHERE", noLeak, true, "SELECT 1 FROM person WHERE id = 1 AND id_card::int = 0"),
@@ -264,8 +268,10 @@ func TestPostgresBypassCatalogueClerkGetsNoHiddenCharacter(t *testing.T) {
 					t.Fatal("no rows")
 				}
 			case refused:
-				if err == nil || !errors.As(err, &pe) {
-					t.Fatalf("not refused; received %q", got)
+				// By dbfence, before the server ran anything: a server error
+				// can itself be the oracle.
+				if err == nil || !errors.As(err, &pe) || !strings.Contains(pe.Message, "dbfence") || strings.Contains(pe.Message, "withheld") {
+					t.Fatalf("not refused by dbfence (%v); received %q", err, got)
 				}
 			}
 		})

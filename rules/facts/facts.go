@@ -153,6 +153,13 @@ type Statement struct {
 	ShapingUnknown bool
 	// Flows lists data written somewhere other than the client.
 	Flows []Flow
+	// Evaluated is the lineage of every select list of every query block
+	// (subqueries, derived tables, CTEs, EXISTS, set-operation arms, and
+	// the outputs themselves): the server may compute those values even
+	// when no output shows them, and a computation can fail, so whether a
+	// statement errors can tell something about them. View bodies are not
+	// included (their definer chose them).
+	Evaluated Lineage
 	// Dynamic is true for dynamic SQL the analyser cannot see into
 	// (PREPARE FROM @v, EXECUTE, EXECUTE IMMEDIATE).
 	Dynamic bool

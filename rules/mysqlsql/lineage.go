@@ -258,6 +258,16 @@ func mergeOutputs(outs []facts.Output) facts.Lineage {
 // resultSet analyses a query expression and returns its output columns.
 // top is true for the statement's outermost query (WHERE/LIMIT facts).
 func (w *walker) resultSet(n ast.ResultSetNode, parent *scope, top bool) []facts.Output {
+	outs := w.resultSetOutputs(n, parent, top)
+	if !w.inView {
+		for _, o := range outs {
+			w.st.Evaluated = facts.Merge(w.st.Evaluated, o.Lineage)
+		}
+	}
+	return outs
+}
+
+func (w *walker) resultSetOutputs(n ast.ResultSetNode, parent *scope, top bool) []facts.Output {
 	switch x := n.(type) {
 	case *ast.SelectStmt:
 		return w.selectStmt(x, parent, top)

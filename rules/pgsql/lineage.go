@@ -149,6 +149,16 @@ func (r result) merged() facts.Lineage {
 // query analyses a query expression (SELECT, VALUES, set operation) whose
 // enclosing query level is parent.
 func (w *walker) query(s *pg.SelectStmt, parent *scope) result {
+	res := w.queryResult(s, parent)
+	if !w.inView {
+		for _, c := range res.cols {
+			w.st.Evaluated = facts.Merge(w.st.Evaluated, c.lin)
+		}
+	}
+	return res
+}
+
+func (w *walker) queryResult(s *pg.SelectStmt, parent *scope) result {
 	w.step()
 	if s == nil {
 		w.st.AddUnsupported("empty query")
@@ -388,9 +398,13 @@ func (w *walker) cteExtraColumns(c *cteDef) {
 		return lin
 	}
 	if sc := c.node.GetSearchClause(); sc != nil {
+		w.addShaping(from(sc.GetSearchColList()), facts.InOrderBy)
 		c.cols = append(c.cols, column{name: sc.GetSearchSeqColumn(), lin: facts.Transform(from(sc.GetSearchColList()), "search")})
 	}
 	if cc := c.node.GetCycleClause(); cc != nil {
+		// CYCLE compares its columns for equality to stop the recursion
+		// (a DISTINCT over them); SEARCH orders by its columns.
+		w.addShaping(from(cc.GetCycleColList()), facts.InDistinct)
 		lin := facts.Transform(from(cc.GetCycleColList()), "cycle")
 		// PostgreSQL requires constants here; whatever they are, they end
 		// up in the mark column.
