@@ -3,6 +3,9 @@ package proxy
 import (
 	"sync"
 	"time"
+
+	"github.com/dbfence/dbfence/fault"
+	"github.com/dbfence/dbfence/rules"
 )
 
 // Budgets counts the classified rows each user receives over a rolling
@@ -60,4 +63,25 @@ func (b *Budgets) Take(user string, n, limit int64, window time.Duration) bool {
 	}
 	u.total += n
 	return true
+}
+
+// ChargeLookups takes the exact-lookup guesses of v's statements from
+// user's budget before v is forwarded, and returns the refusal when the
+// budget cannot cover them (nothing is taken then). A nil Budgets charges
+// nothing.
+func (b *Budgets) ChargeLookups(user string, v *rules.Verdict) *fault.Error {
+	if b == nil || v == nil {
+		return nil
+	}
+	for i := range v.Statements {
+		sv := &v.Statements[i]
+		if sv.LookupGuesses <= 0 || sv.Budget == nil {
+			continue
+		}
+		if !b.Take(user, sv.LookupGuesses, sv.Budget.Rows, sv.Budget.Window) {
+			return fault.New(fault.RowCapExceeded,
+				"dbfence: your budget of %d classified rows or lookups per %s is used up; an approval is needed for more", sv.Budget.Rows, sv.Budget.Window)
+		}
+	}
+	return nil
 }

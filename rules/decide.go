@@ -172,6 +172,9 @@ func (cp *compiledPolicy) decide(role *compiledRole, f *facts.Statement, cat *ca
 		}
 	}
 	if role.budget != nil {
+		if d.sv.LookupGuesses > 0 {
+			d.sv.Budget = role.budget
+		}
 		for _, c := range d.sv.Columns {
 			if c.Class != "" {
 				d.sv.Budget = role.budget
@@ -180,7 +183,7 @@ func (cp *compiledPolicy) decide(role *compiledRole, f *facts.Statement, cat *ca
 		}
 	}
 	if role.monitor {
-		d.sv.Columns, d.sv.RowCap, d.sv.Budget, d.sv.ModifyCap = nil, 0, nil, 0 // monitor: decide and log only
+		d.sv.Columns, d.sv.RowCap, d.sv.Budget, d.sv.ModifyCap, d.sv.LookupGuesses = nil, 0, nil, 0, 0 // monitor: decide and log only
 	}
 	return d.sv
 }
@@ -313,6 +316,7 @@ func (cp *compiledPolicy) checkColumns(d *decision, f *facts.Statement) []Column
 		}
 		if sh.ExactLookup && (sh.Position == facts.InWhere || sh.Position == facts.InJoin || sh.Position == facts.InHaving) {
 			guesses[sh.Column] += max(sh.Guesses, 1)
+			d.sv.LookupGuesses += int64(max(sh.Guesses, 1))
 			if n := guesses[sh.Column]; n > MaxLookupValues {
 				d.refuse(Deny, fault.ColumnDenied, "lookup_too_wide", "column %s may be looked up by at most %d values per statement, not %d", sh.Column, MaxLookupValues, n)
 			}

@@ -159,6 +159,12 @@ type StatementVerdict struct {
 	// ChangesCatalog is true for statements that may change the schema
 	// (DDL); the engine calls Engine.MarkCatalogStale after they complete.
 	ChangesCatalog bool
+	// LookupGuesses is how many values of hidden columns the statement
+	// tests in exact lookups; with a Budget, engines charge them to it
+	// before forwarding (a lookup that returns no classified column still
+	// tells whether a guess exists), and refuse the statement when it is
+	// used up.
+	LookupGuesses int64
 	// RequestRows is, for a statement that needs an approval, the rows a
 	// request for it asks for: its literal LIMIT, or the role's row cap.
 	RequestRows int64

@@ -204,6 +204,13 @@ func (s *session) handleQuery(pkt []byte) error {
 		v = refusedCopy(v, fault.New(fault.StatementDenied,
 			"dbfence: an UPDATE or DELETE your role may only run under a row cap must be sent on its own, not with other statements"))
 	}
+	if v.Refusal == nil {
+		// Exact lookups on hidden columns are charged to the rolling budget
+		// before they run: each is a guess, whatever the result shows.
+		if fe := s.e.cfg.Budgets.ChargeLookups(s.rs.User, v); fe != nil {
+			v = refusedCopy(v, fe)
+		}
+	}
 	if v.Refusal != nil {
 		return s.auditRefusal(gm.COM_QUERY, "query", start, v, approvalID)
 	}
@@ -372,6 +379,14 @@ func (s *session) handleExecute(pkt []byte) error {
 	ev.ApplyVerdict(&st.verdict)
 	ev.Literals = executeParams(pkt, st)
 	clear(st.longData)
+	if fe := s.e.cfg.Budgets.ChargeLookups(s.rs.User, &rules.Verdict{Statements: []rules.StatementVerdict{st.verdict}}); fe != nil {
+		code, _ := fe.Kind.MySQL()
+		ev.Decision, ev.Reason, ev.ErrorCode = rules.Deny.String(), fe.Message, strconv.Itoa(int(code))
+		if err := s.e.cfg.Audit.Statement(ev); err != nil {
+			s.log.Error("audit record of a refusal failed", zap.Error(err))
+		}
+		return s.refuse(fe)
+	}
 	if err := s.e.cfg.Audit.Statement(ev); err != nil {
 		s.log.Error("audit unavailable; execution refused", zap.Error(err))
 		return s.refuse(fault.Wrap(fault.AuditUnavailable, err, "dbfence: the audit log cannot be written; statements are refused until it recovers"))

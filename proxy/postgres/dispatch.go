@@ -329,6 +329,11 @@ func (s *session) handleQuery(body []byte) error {
 	if v.Refusal == nil {
 		v.Refusal = cappedRefusal(v, false, s.txStatus)
 	}
+	if v.Refusal == nil {
+		// Exact lookups on hidden columns are charged to the rolling budget
+		// before they run: each is a guess, whatever the result shows.
+		v.Refusal = s.e.cfg.Budgets.ChargeLookups(s.rs.User, v)
+	}
 	if v.Refusal != nil {
 		s.auditRefusal(msgQuery, "query", start, v, approvalID)
 		return s.refuseSimple(v.Refusal)
@@ -492,6 +497,14 @@ func (s *session) handleExecute(body []byte) error {
 		return s.refuseExtended(fe)
 	}
 	start := time.Now()
+	if p.plan != nil && !p.charged {
+		// Once per portal: a suspended portal's later Executes continue the same run.
+		p.charged = true
+		if fe := s.e.cfg.Budgets.ChargeLookups(s.rs.User, &rules.Verdict{Statements: []rules.StatementVerdict{*p.plan}}); fe != nil {
+			s.auditRefusal(msgExecute, "execute", start, &rules.Verdict{Statements: []rules.StatementVerdict{*p.plan}, Refusal: fe}, p.approvalID)
+			return s.refuseExtended(fe)
+		}
+	}
 	ev, fe := s.auditStatement("execute", start, p.plan, p.approvalID)
 	if fe != nil {
 		s.e.m.proxyError(fe.Kind.String())

@@ -104,6 +104,8 @@ type portalState struct {
 	plan *rules.StatementVerdict
 	// approvalID is the approval of the statement the portal was bound to.
 	approvalID string
+	// charged is set once the portal's lookups were charged to the budget.
+	charged bool
 	// formats are the result formats requested by Bind.
 	formats []int16
 	// cols are the result columns as a Describe of the portal reported them.
