@@ -157,6 +157,8 @@ func techniques() []technique {
 		t("6", "LAG window", noLeak, true, "SELECT LAG(id_card) OVER (ORDER BY id) FROM person WHERE id IN (1, 2)"),
 		// B. Inference.
 		t("7", "LIKE oracle", refused, false, "SELECT id FROM person WHERE id_card LIKE '130638%'"),
+		t("7", "SHOW ... WHERE over a hidden value", refused, false, "SHOW TABLES WHERE (SELECT id_card FROM gov.person WHERE id = 1) LIKE '1306%'"),
+		t("7", "float literal matching a range of stored strings", refused, false, "SELECT id FROM person WHERE bank_card = 6222025947583294000.0"),
 		t("7", "IN-list search over 11 candidates", refused, false, "SELECT id FROM person WHERE id_card IN ('1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11')"),
 		t("7", "ORDER BY oracle", refused, false, "SELECT id FROM person ORDER BY id_card LIMIT 5"),
 		t("7", "GROUP BY oracle", refused, false, "SELECT COUNT(*) FROM person GROUP BY SUBSTR(id_card, 7, 1)"),

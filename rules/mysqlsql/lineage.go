@@ -1052,7 +1052,9 @@ func (w *walker) show(s *ast.ShowStmt) {
 		}
 	}
 	if s.Where != nil {
-		w.expr(s.Where, &scope{rels: []*relation{{opaque: true}}})
+		// The condition chooses which rows are shown: whatever it tests
+		// (a subquery over a hidden column) is row shaping.
+		w.shape(s.Where, &scope{rels: []*relation{{opaque: true}}}, facts.InWhere)
 	}
 }
 
@@ -1134,17 +1136,17 @@ func (w *walker) shape(e ast.ExprNode, sc *scope, pos facts.Position) {
 			w.shape(x.R, sc, pos)
 			return
 		case opcode.EQ:
-			if col, ok := w.directColumn(x.L, sc); ok && isLiteral(x.R) {
+			if col, ok := w.directColumn(x.L, sc); ok && isLookupLiteral(x.R) {
 				w.exact(col, pos, 1)
 				return
 			}
-			if col, ok := w.directColumn(x.R, sc); ok && isLiteral(x.L) {
+			if col, ok := w.directColumn(x.R, sc); ok && isLookupLiteral(x.L) {
 				w.exact(col, pos, 1)
 				return
 			}
 		}
 	case *ast.PatternInExpr:
-		if x.Sel == nil && len(x.List) > 0 && !slices.ContainsFunc(x.List, func(e ast.ExprNode) bool { return !isLiteral(e) }) {
+		if x.Sel == nil && len(x.List) > 0 && !slices.ContainsFunc(x.List, func(e ast.ExprNode) bool { return !isLookupLiteral(e) }) {
 			if col, ok := w.directColumn(x.Expr, sc); ok {
 				w.exact(col, pos, len(x.List))
 				return
@@ -1174,6 +1176,30 @@ func (w *walker) directColumn(e ast.ExprNode, sc *scope) (facts.Column, bool) {
 
 // isLiteral reports whether e is a constant written in the statement
 // (a literal, a parameter marker, or a negated number).
+// isLookupLiteral reports whether e tests one value when compared with a
+// column: a string, a parameter, or an integer small enough that MariaDB's
+// comparison of a string column with it (as doubles) is exact. A decimal or
+// float literal, or a larger integer, matches a range of stored strings (all
+// that round to the same double): a search, not a lookup.
+func isLookupLiteral(e ast.ExprNode) bool {
+	if _, ok := unparen(e).(ast.ParamMarkerExpr); ok {
+		return true
+	}
+	v, ok := unparen(e).(ast.ValueExpr)
+	if !ok {
+		return false
+	}
+	switch n := v.GetValue().(type) {
+	case string, []byte:
+		return true
+	case int64:
+		return n > -1e15 && n < 1e15
+	case uint64:
+		return n < 1e15
+	}
+	return false
+}
+
 func isLiteral(e ast.ExprNode) bool {
 	switch x := unparen(e).(type) {
 	case ast.ValueExpr, ast.ParamMarkerExpr:
