@@ -263,24 +263,33 @@ func (e *Engine) logDecision(role *compiledRole, sv *StatementVerdict, f *facts.
 	}
 }
 
-// KeepCatalogFresh refreshes the catalog every interval, and within a
-// second of MarkCatalogStale, until ctx ends. Refresh errors go to the log;
-// the previous snapshot stays in use. Run it in its own goroutine.
+// KeepCatalogFresh refreshes the MySQL catalog (when a loader is set) and
+// the PostgreSQL databases' catalogs every interval, and within a second of
+// MarkCatalogStale, until ctx ends. Refresh errors go to the log; the
+// previous snapshots stay in use. Run it in its own goroutine.
 func (e *Engine) KeepCatalogFresh(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	last := time.Now()
+	lastMySQL, lastPG := time.Now(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			if !e.CatalogStale() && now.Sub(last) < interval {
-				continue
+			e.reloadMu.Lock()
+			haveMySQL := e.loader != nil
+			e.reloadMu.Unlock()
+			if haveMySQL && (e.CatalogStale() || now.Sub(lastMySQL) >= interval) {
+				lastMySQL = now
+				if err := e.RefreshCatalog(ctx); err != nil {
+					e.log.Warn("catalog refresh failed; keeping the previous snapshot", zap.Error(err))
+				}
 			}
-			last = now
-			if err := e.RefreshCatalog(ctx); err != nil {
-				e.log.Warn("catalog refresh failed; keeping the previous snapshot", zap.Error(err))
+			if e.PostgresCatalogsStale() || now.Sub(lastPG) >= interval {
+				lastPG = now
+				if err := e.RefreshPostgresCatalogs(ctx); err != nil {
+					e.log.Warn("postgres catalog refresh failed; keeping the previous snapshots", zap.Error(err))
+				}
 			}
 		}
 	}

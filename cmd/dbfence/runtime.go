@@ -82,7 +82,6 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 		}
 		origins := parts.pgOrigins
 		parts.closers = append(parts.closers, func() error { origins.Close(); return nil })
-		go refreshPostgresCatalogs(ctx, eng, log)
 	} else if policy != nil && cfg.Listen.Postgres != "" {
 		log.Warn("no postgres.metadata account: PostgreSQL catalogs are empty and restricted roles are refused what they would resolve")
 	}
@@ -97,7 +96,6 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 		} else {
 			log.Info("catalog loaded", zap.Int("tables", len(eng.Catalog().Tables())))
 		}
-		go refreshCatalog(ctx, eng, log)
 		adm.AddCheck("catalog", func() error {
 			if eng.Catalog() == nil || len(eng.Catalog().Tables()) == 0 {
 				return errors.New("catalog not loaded")
@@ -107,59 +105,10 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 	} else if policy != nil {
 		log.Warn("no mysql.metadata account: the catalog is empty and restricted roles are refused what it would resolve")
 	}
+	if pgConn != "" || cfg.MySQL.Metadata.User != "" {
+		go eng.KeepCatalogFresh(ctx, catalogRefreshEvery)
+	}
 	return parts, nil
-}
-
-// refreshCatalog reloads the catalog after DDL seen through the proxy (polled
-// every second) and every catalogRefreshEvery.
-func refreshCatalog(ctx context.Context, eng *rules.Engine, log *zap.Logger) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	last := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if !eng.CatalogStale() && time.Since(last) < catalogRefreshEvery {
-			continue
-		}
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := eng.RefreshCatalog(rctx)
-		cancel()
-		last = time.Now()
-		if err != nil {
-			log.Warn("catalog refresh failed", zap.Error(err))
-		}
-	}
-}
-
-// refreshPostgresCatalogs reloads the PostgreSQL databases' catalogs after
-// DDL seen through the proxy (polled every second) and every
-// catalogRefreshEvery. The stale mark is shared with the MySQL refresher,
-// which clears it only when it runs: this loop keeps its own clock.
-func refreshPostgresCatalogs(ctx context.Context, eng *rules.Engine, log *zap.Logger) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	last := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if !eng.PostgresCatalogsStale() && time.Since(last) < catalogRefreshEvery {
-			continue
-		}
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := eng.RefreshPostgresCatalogs(rctx)
-		cancel()
-		last = time.Now()
-		if err != nil {
-			log.Warn("postgres catalog refresh failed", zap.Error(err))
-		}
-	}
 }
 
 // postgresMetadataConnString is the pgx connection string of the

@@ -197,7 +197,7 @@ func (s *session) handleQuery(pkt []byte) error {
 	v := s.e.cfg.Gate.CheckMySQL(&s.rs, string(pkt[1:]))
 	approvalID := ""
 	if v.Refusal != nil && v.Approval != nil && s.e.cfg.Approvals != nil {
-		v, approvalID = s.applyApproval(v)
+		v, approvalID = proxy.ApplyApproval(s.e.cfg.Approvals, s.rs.User, s.rs.Database, v, s.log)
 	}
 	if v.Refusal == nil && len(v.Statements) > 1 && cappedModification(v) {
 		// The cap is enforced around one statement at a time.
@@ -575,45 +575,6 @@ func (s *session) noteMonitor(v *rules.Verdict) {
 				zap.String("normalized", sv.Normalized))
 		}
 	}
-}
-
-// applyApproval turns a text refused only for lack of an approval into an
-// allowed one when a valid approval exists for this user, database and
-// statement (one use is consumed; the approved rows become the row cap), and
-// otherwise files a request and names it in the refusal. The id returned is
-// the approval used or the request filed; the audit record carries it. The verdict's
-// statements may be shared with other sessions: they are copied, not changed.
-func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
-	need := v.Approval
-	sv := v.Statements[0]
-	id, rows, ok, err := s.e.cfg.Approvals.Use(s.rs.User, s.rs.Database, need.Normalized)
-	if err != nil {
-		s.log.Error("approval store unavailable", zap.Error(err))
-		return v, ""
-	}
-	if ok {
-		sv.Outcome, sv.Rule, sv.Reason, sv.Error = rules.Allow, "approved", "approved by request "+id, nil
-		sv.RowCap = rows
-		if sv.ModifyCap > 0 {
-			sv.ModifyCap = rows
-		}
-		// The approval authorises its rows: they are not drawn from the
-		// user's rolling budget, which bounds what runs without one.
-		sv.Budget = nil
-		s.log.Info("statement runs under an approval", zap.String("approval", id), zap.Int64("rows", rows))
-		return &rules.Verdict{Forward: need.Forward, Statements: []rules.StatementVerdict{sv},
-			Literals: v.Literals, Restricted: v.Restricted}, id
-	}
-	asked := sv.RequestRows
-	if asked <= 0 {
-		asked = sv.RowCap
-	}
-	rid, err := s.e.cfg.Approvals.File(s.rs.User, s.rs.Database, need.Normalized, asked, sv.Reason)
-	if err != nil {
-		s.log.Error("approval request could not be filed", zap.Error(err))
-		return v, ""
-	}
-	return refusedCopy(v, fault.New(fault.ApprovalRequired, "dbfence: approval required: request %s filed; ask an approver (%s)", rid, sv.Reason)), rid
 }
 
 // runCappedModification runs an UPDATE or DELETE of a role with a row cap

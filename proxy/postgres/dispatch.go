@@ -321,7 +321,7 @@ func (s *session) handleQuery(body []byte) error {
 	v := s.e.cfg.Gate.CheckPostgres(&s.rs, string(q))
 	approvalID := ""
 	if v.Refusal != nil && v.Approval != nil && s.e.cfg.Approvals != nil {
-		v, approvalID = s.applyApproval(v)
+		v, approvalID = proxy.ApplyApproval(s.e.cfg.Approvals, s.rs.User, s.rs.Database, v, s.log)
 	}
 	if v.Refusal == nil {
 		v.Refusal = forwardText(v)
@@ -390,7 +390,7 @@ func (s *session) handleParse(body []byte) error {
 	if v.Refusal != nil && v.Approval != nil && s.e.cfg.Approvals != nil {
 		// An approval is used when the statement is prepared: drivers
 		// prepare (unnamed) statements for each run.
-		v, approvalID = s.applyApproval(v)
+		v, approvalID = proxy.ApplyApproval(s.e.cfg.Approvals, s.rs.User, s.rs.Database, v, s.log)
 	}
 	if v.Refusal == nil {
 		v.Refusal = cappedRefusal(v, true, s.txStatus)
@@ -611,46 +611,6 @@ func mapOf(p *pending) byte {
 		return p.target
 	}
 	return 0
-}
-
-// applyApproval turns a text refused only for lack of an approval into an
-// allowed one when a valid approval exists for this user, database and
-// statement (one use is consumed; the approved rows become the row cap), and
-// otherwise files a request and names it in the refusal. The id returned is
-// the approval used or the request filed. The verdict's statements may be
-// shared with other sessions: they are copied, not changed.
-func (s *session) applyApproval(v *rules.Verdict) (*rules.Verdict, string) {
-	need := v.Approval
-	sv := v.Statements[0]
-	id, rows, ok, err := s.e.cfg.Approvals.Use(s.rs.User, s.rs.Database, need.Normalized)
-	if err != nil {
-		s.log.Error("approval store unavailable", zap.Error(err))
-		return v, ""
-	}
-	if ok {
-		sv.Outcome, sv.Rule, sv.Reason, sv.Error = rules.Allow, "approved", "approved by request "+id, nil
-		sv.RowCap = rows
-		if sv.ModifyCap > 0 {
-			sv.ModifyCap = rows
-		}
-		// The approval authorises its rows: they are not drawn from the
-		// user's rolling budget, which bounds what runs without one.
-		sv.Budget = nil
-		s.log.Info("statement runs under an approval", zap.String("approval", id), zap.Int64("rows", rows))
-		return &rules.Verdict{Forward: need.Forward, Statements: []rules.StatementVerdict{sv},
-			Literals: v.Literals, Restricted: v.Restricted}, id
-	}
-	asked := sv.RequestRows
-	if asked <= 0 {
-		asked = sv.RowCap
-	}
-	rid, err := s.e.cfg.Approvals.File(s.rs.User, s.rs.Database, need.Normalized, asked, sv.Reason)
-	if err != nil {
-		s.log.Error("approval request could not be filed", zap.Error(err))
-		return v, ""
-	}
-	return &rules.Verdict{Statements: v.Statements, Literals: v.Literals, Restricted: v.Restricted,
-		Refusal: fault.New(fault.ApprovalRequired, "dbfence: approval required: request %s filed; ask an approver (%s)", rid, sv.Reason)}, rid
 }
 
 // noteNameChange starts a new generation of prepared statement names when a
