@@ -134,29 +134,36 @@ func appendPostgresLiterals(dst []string, text string) []string {
 // log, approvals and the decision cache). Texts that differ only in
 // constants have the same shape.
 func postgresShape(text string) string {
+	shape, _ := postgresShapeAndLiterals(text, nil)
+	return shape
+}
+
+// postgresShapeAndLiterals returns text's shape (postgresShape) and appends
+// its constants to lits (appendPostgresLiterals), from one scan of the text.
+func postgresShapeAndLiterals(text string, lits []string) (string, []string) {
 	var buf [16]literalSpan
 	spans, maxParam := scanPostgresLiterals(buf[:0], text)
+	end := len(text)
+	if k := strings.IndexByte(text, 0); k >= 0 {
+		end = k
+	}
 	if len(spans) == 0 {
-		if k := strings.IndexByte(text, 0); k >= 0 {
-			return text[:k]
-		}
-		return text
+		return text[:end], lits
 	}
 	var b strings.Builder
-	b.Grow(len(text) + 2*len(spans))
+	b.Grow(end + 2*len(spans))
 	prev := 0
 	for i, sp := range spans {
+		if lits != nil {
+			lits = append(lits, text[sp.bodyStart:sp.bodyEnd])
+		}
 		b.WriteString(text[prev:sp.start])
 		b.WriteByte('$')
 		b.WriteString(strconv.Itoa(maxParam + i + 1))
 		prev = sp.end
 	}
-	end := len(text)
-	if k := strings.IndexByte(text, 0); k >= 0 {
-		end = k
-	}
 	b.WriteString(text[prev:end])
-	return b.String()
+	return b.String(), lits
 }
 
 // skipQuoted returns the index after the closing quote of a constant whose

@@ -119,7 +119,10 @@ func TestPostgresShape(t *testing.T) {
 		}
 	}
 	for _, text := range literalCases {
-		shape := postgresShape(text)
+		shape, lits := postgresShapeAndLiterals(text, []string{})
+		if want := appendPostgresLiterals(nil, text); !slices.Equal(lits, want) {
+			t.Errorf("%q: one-scan literals %q, want %q", text, lits, want)
+		}
 		if _, err := pg.Parse(shape); err != nil {
 			t.Errorf("shape %q of %q does not parse: %v", shape, text, err)
 		}

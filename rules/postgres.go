@@ -50,10 +50,16 @@ func (e *Engine) CheckPostgres(sess *Session, text string) *Verdict {
 		kb.WriteString(sess.User) // "$user"
 		kb.WriteByte(0)
 	}
+	// One scan gives the constants (audit) and, for unrestricted roles, the
+	// shape the cache is keyed by.
+	literals := make([]string, 0, 8)
 	if restricted {
+		literals = appendPostgresLiterals(literals, text)
 		kb.WriteString(text)
 	} else {
-		kb.WriteString(postgresShape(text))
+		var shape string
+		shape, literals = postgresShapeAndLiterals(text, literals)
+		kb.WriteString(shape)
 	}
 	key := kb.String()
 
@@ -69,7 +75,7 @@ func (e *Engine) CheckPostgres(sess *Session, text string) *Verdict {
 		v.Statements[0].Outcome == NeedsApproval {
 		v.Approval = &ApprovalNeed{Forward: text, Normalized: v.Statements[0].Normalized}
 	}
-	v.Literals = appendPostgresLiterals(make([]string, 0, 8), text)
+	v.Literals = literals
 	v.Restricted = restricted
 	return v
 }
