@@ -36,6 +36,16 @@ func cappedRefusal(v *rules.Verdict, extended bool, txStatus byte) *fault.Error 
 	return nil
 }
 
+// refuseUncappable refuses v (in place; CheckPostgres returns a fresh
+// verdict) when it holds a capped modification this path cannot run. It
+// comes before approvals: a statement that cannot run here must neither
+// spend an approval's use nor file a request.
+func refuseUncappable(v *rules.Verdict, extended bool, txStatus byte) {
+	if fe := cappedRefusal(v, extended, txStatus); fe != nil {
+		v.Refusal, v.Approval, v.Forward = fe, nil, ""
+	}
+}
+
 // runCapped runs one UPDATE or DELETE of a role with a modification cap so
 // that it can be undone: inside a transaction the proxy opens, or a
 // savepoint when the client is in one. The backend's response is held
@@ -59,10 +69,6 @@ func (s *session) runCapped(v *rules.Verdict, ev *proxy.StatementEvent, start ti
 		done(0, code)
 		return s.endCapped(errBody, nil)
 	}
-	s.out = append(append(s.out[:0], v.Forward...), 0)
-	if err := s.toBackendFlush(msgQuery, s.out); err != nil {
-		return err
-	}
 	type held struct {
 		typ  byte
 		body []byte
@@ -70,24 +76,8 @@ func (s *session) runCapped(v *rules.Verdict, ev *proxy.StatementEvent, start ti
 	var response []held
 	var errBody []byte
 	rows := int64(-1)
-	for {
-		typ, body, err := s.fromBackend()
-		if err != nil {
-			return err
-		}
-		if typ == msgReadyForQuery {
-			if len(body) != 1 {
-				return fault.New(fault.ProtocolViolation, "dbfence: malformed ReadyForQuery from the backend")
-			}
-			s.txStatus = body[0]
-			break
-		}
+	err := s.ownExchange(v.Forward, func(typ byte, body []byte) error {
 		switch typ {
-		case msgNoticeResponse, msgNotification, msgParameterStatus:
-			if err := s.asyncMessage(typ, body); err != nil {
-				return err
-			}
-			continue
 		case msgErrorResponse:
 			errBody = append([]byte(nil), body...)
 		case msgCommandComplete:
@@ -97,6 +87,10 @@ func (s *session) runCapped(v *rules.Verdict, ev *proxy.StatementEvent, start ti
 			return fault.New(fault.ProtocolViolation, "dbfence: unexpected message %q from the backend for a capped %s; session ended", typ, sv.Kind)
 		}
 		response = append(response, held{typ, append([]byte(nil), body...)})
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	switch {
 	case errBody != nil:

@@ -319,15 +319,13 @@ func (s *session) handleQuery(body []byte) error {
 		return err
 	}
 	v := s.e.cfg.Gate.CheckPostgres(&s.rs, string(q))
+	refuseUncappable(v, false, s.txStatus)
 	approvalID := ""
 	if v.Refusal != nil && v.Approval != nil && s.e.cfg.Approvals != nil {
 		v, approvalID = proxy.ApplyApproval(s.e.cfg.Approvals, s.rs.User, s.rs.Database, v, s.log)
 	}
 	if v.Refusal == nil {
 		v.Refusal = forwardText(v)
-	}
-	if v.Refusal == nil {
-		v.Refusal = cappedRefusal(v, false, s.txStatus)
 	}
 	if v.Refusal == nil {
 		// Exact lookups on hidden columns are charged to the rolling budget
@@ -386,14 +384,12 @@ func (s *session) handleParse(body []byte) error {
 		return err
 	}
 	v := s.e.cfg.Gate.CheckPostgres(&s.rs, string(pm.query))
+	refuseUncappable(v, true, s.txStatus)
 	approvalID := ""
 	if v.Refusal != nil && v.Approval != nil && s.e.cfg.Approvals != nil {
 		// An approval is used when the statement is prepared: drivers
 		// prepare (unnamed) statements for each run.
 		v, approvalID = proxy.ApplyApproval(s.e.cfg.Approvals, s.rs.User, s.rs.Database, v, s.log)
-	}
-	if v.Refusal == nil {
-		v.Refusal = cappedRefusal(v, true, s.txStatus)
 	}
 	if v.Refusal == nil && len(v.Statements) > 1 {
 		v.Refusal = fault.New(fault.ParseError, "dbfence: a prepared statement must hold exactly one statement")

@@ -77,20 +77,8 @@ func (s *session) internalValue(query string) (*string, error) {
 // returns its first value and, when the server refused it, a copy of its
 // ErrorResponse body.
 func (s *session) internalQuery(query string) (value *string, errBody []byte, err error) {
-	s.out = append(append(s.out[:0], query...), 0)
-	if err := s.toBackendFlush(msgQuery, s.out); err != nil {
-		return nil, nil, err
-	}
-	for {
-		typ, body, err := s.fromBackend()
-		if err != nil {
-			return nil, nil, err
-		}
+	err = s.ownExchange(query, func(typ byte, body []byte) error {
 		switch typ {
-		case msgNoticeResponse, msgNotification, msgParameterStatus:
-			if err := s.asyncMessage(typ, body); err != nil {
-				return nil, nil, err
-			}
 		case msgRowDescription, msgCommandComplete, msgEmptyQuery:
 		case msgErrorResponse:
 			code, msg := errorFields(body)
@@ -100,14 +88,47 @@ func (s *session) internalQuery(query string) (value *string, errBody []byte, er
 			if v, ok := firstCell(body); ok {
 				value = &v
 			}
+		default:
+			return fault.New(fault.ProtocolViolation, "dbfence: unexpected message %q from the backend during the proxy's own query; session ended", typ)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return value, errBody, nil
+}
+
+// ownExchange sends one Query message the client did not send and reads
+// the backend's answer up to ReadyForQuery, which sets the transaction
+// status and is not relayed. Asynchronous messages met on the way are
+// handled as usual; every other message goes to handle, which decides
+// what reaches the client.
+func (s *session) ownExchange(query string, handle func(typ byte, body []byte) error) error {
+	s.out = append(append(s.out[:0], query...), 0)
+	if err := s.toBackendFlush(msgQuery, s.out); err != nil {
+		return err
+	}
+	for {
+		typ, body, err := s.fromBackend()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case msgNoticeResponse, msgNotification, msgParameterStatus:
+			if err := s.asyncMessage(typ, body); err != nil {
+				return err
+			}
 		case msgReadyForQuery:
 			if len(body) != 1 {
-				return nil, nil, fault.New(fault.ProtocolViolation, "dbfence: malformed ReadyForQuery from the backend")
+				return fault.New(fault.ProtocolViolation, "dbfence: malformed ReadyForQuery from the backend")
 			}
 			s.txStatus = body[0]
-			return value, errBody, nil
+			return nil
 		default:
-			return nil, nil, fault.New(fault.ProtocolViolation, "dbfence: unexpected message %q from the backend during the proxy's own query; session ended", typ)
+			if err := handle(typ, body); err != nil {
+				return err
+			}
 		}
 	}
 }
