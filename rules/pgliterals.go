@@ -117,13 +117,14 @@ func scanPostgresLiterals(dst []literalSpan, text string) ([]literalSpan, int) {
 }
 
 // appendPostgresLiterals appends the constants of text as written (string
-// constants without their quotes, escapes left as they are; numbers as
-// written), for the audit log, which keeps them encrypted.
+// constants with their prefix and quotes or dollar tags, as MySQL's are
+// kept, so that '1' and 1 stay apart; numbers as written), for the audit
+// log, which keeps them encrypted.
 func appendPostgresLiterals(dst []string, text string) []string {
 	var buf [16]literalSpan
 	spans, _ := scanPostgresLiterals(buf[:0], text)
 	for _, sp := range spans {
-		dst = append(dst, text[sp.bodyStart:sp.bodyEnd])
+		dst = append(dst, text[sp.start:sp.end])
 	}
 	return dst
 }
@@ -155,7 +156,7 @@ func postgresShapeAndLiterals(text string, lits []string) (string, []string) {
 	prev := 0
 	for i, sp := range spans {
 		if lits != nil {
-			lits = append(lits, text[sp.bodyStart:sp.bodyEnd])
+			lits = append(lits, text[sp.start:sp.end])
 		}
 		b.WriteString(text[prev:sp.start])
 		b.WriteByte('$')

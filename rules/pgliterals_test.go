@@ -20,26 +20,14 @@ func scannedLiterals(text string) ([]string, bool) {
 		s, e := int(t.Start), int(t.End)
 		switch t.Token {
 		case pg.Token_SCONST, pg.Token_USCONST, pg.Token_BCONST, pg.Token_XCONST:
+			if s > 0 && (text[s-1] == 'N' || text[s-1] == 'n') && (s == 1 || !isIdentChar(text[s-2])) {
+				s-- // N'...': the scanner reports the N as a keyword of its own
+			}
 			lit := text[s:e]
-			// Strip the prefix and the quotes (or dollar tags).
-			switch {
-			case lit[0] == '$':
-				j := 1
-				for lit[j] != '$' {
-					j++
-				}
-				lit = lit[j+1 : len(lit)-j-1]
-			case lit[0] == '\'':
-				lit = lit[1 : len(lit)-1]
-				if strings.ContainsAny(lit, "\n\r") && strings.Contains(lit, "'") {
-					// 'a'<newline>'b' continues one constant: the lexer
-					// reports its pieces (enough for the audit log).
-					return nil, false
-				}
-			case len(lit) > 2 && lit[1] == '&':
-				lit = lit[3 : len(lit)-1]
-			default:
-				lit = lit[2 : len(lit)-1]
+			if lit[0] == '\'' && strings.ContainsAny(lit, "\n\r") && strings.Contains(lit[1:len(lit)-1], "'") {
+				// 'a'<newline>'b' continues one constant: the lexer
+				// reports its pieces (enough for the audit log).
+				return nil, false
 			}
 			out = append(out, lit)
 		case pg.Token_ICONST, pg.Token_FCONST:

@@ -8,12 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dbfence/dbfence/audit"
 )
 
-// TestEveryStatementIsAudited runs a clerk's session through the demo and
-// reads the audit log back: every statement with its decision, the log
-// verifies with the keys, and no literal is written in clear.
+// TestEveryStatementIsAudited runs a clerk's sessions through the demo, on
+// both protocols, and reads the audit log back: every statement with its
+// decision, the log verifies with the keys, and no literal or bound parameter
+// is written in clear.
 func TestEveryStatementIsAudited(t *testing.T) {
 	p := startDemoProxy(t, nil)
 	db := dbAs(t, p.mysql, "clerk", "")
@@ -30,6 +33,35 @@ func TestEveryStatementIsAudited(t *testing.T) {
 		_, _ = queryAll(db, s.sql)
 	}
 	db.Close()
+	// PostgreSQL: constants of a simple query, and a parameter bound to a
+	// prepared statement.
+	ctx := context.Background()
+	pg, err := pgx.Connect(ctx, "postgres://clerk:clerk-pass@"+p.postgres+"/gov?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		sql  string
+		mode pgx.QueryExecMode
+		arg  string
+	}{
+		{"SELECT name FROM person WHERE id = 4711 AND dept <> 'secret-pg-const'", pgx.QueryExecModeSimpleProtocol, ""},
+		{"SELECT name FROM person WHERE id = 4711 AND dept <> $1", pgx.QueryExecModeCacheStatement, "secret-pg-param"},
+	} {
+		args := []any{q.mode}
+		if q.arg != "" {
+			args = append(args, q.arg)
+		}
+		rows, err := pg.Query(ctx, q.sql, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if rows.Err() != nil {
+			t.Fatalf("%s: %v", q.sql, rows.Err())
+		}
+	}
+	pg.Close(ctx)
 	p.stop() // closes the log with a final checkpoint
 
 	hmac, err := audit.LoadHexKey(filepath.Join(p.keyDir, audit.HMACKeyFileName), 16, 0)
@@ -65,15 +97,17 @@ func TestEveryStatementIsAudited(t *testing.T) {
 		raw.Write(line)
 	}
 	// (A distinctive literal: short digit runs occur by chance in MACs.)
-	if strings.Contains(raw.String(), "secret-literal-xyz") {
-		t.Fatal("a literal of a statement is in the log in clear")
+	for _, secret := range []string{"secret-literal-xyz", "secret-pg-const", "secret-pg-param"} {
+		if strings.Contains(raw.String(), secret) {
+			t.Fatalf("literal %s of a statement is in the log in clear", secret)
+		}
 	}
 	// An auditor with the SM4 key reads the literals back.
 	sm4Key, err := audit.LoadHexKey(filepath.Join(p.keyDir, audit.SM4KeyFileName), 16, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
-	decrypted := false
+	decrypted := map[string]bool{}
 	for _, rec := range recs {
 		if rec.LiteralsEnc == "" {
 			continue
@@ -82,12 +116,12 @@ func TestEveryStatementIsAudited(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Join(lits, ",") == "4711,'secret-literal-xyz'" {
-			decrypted = true
-		}
+		decrypted[rec.Protocol+" "+strings.Join(lits, ",")] = true
 	}
-	if !decrypted {
-		t.Fatal("the statement's literals are not in the log, encrypted")
+	for _, want := range []string{"mysql 4711,'secret-literal-xyz'", "postgres 4711,'secret-pg-const'", "postgres 4711,secret-pg-param"} {
+		if !decrypted[want] {
+			t.Errorf("literals %q are not in the log, encrypted; found %v", want, decrypted)
+		}
 	}
 	for _, s := range statements {
 		found := false

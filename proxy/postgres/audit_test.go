@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/jackc/pgx/v5"
 	"slices"
 	"testing"
 	"time"
@@ -60,5 +61,77 @@ func TestAuditEvents(t *testing.T) {
 	}
 	if opened != len(allModes) || closed != len(allModes) {
 		t.Errorf("connection events: %d opened, %d closed", opened, closed)
+	}
+}
+
+// TestAuditLiterals: the audit event of a statement carries the constants of
+// its text and, for a prepared statement, the parameter values of each run
+// (the audit log encrypts them), also when the statement is refused.
+func TestAuditLiterals(t *testing.T) {
+	setupTestDB(t)
+	const (
+		withConst = "SELECT name FROM people WHERE id < 3 AND city <> 'lit-city'"
+		withParam = "SELECT name FROM people WHERE id < 3 AND city <> $1"
+		interp    = "SELECT name FROM people WHERE id < 3 AND city <>  'bound-city' " // as pgx's simple protocol sends it
+		denied    = "SELECT id_card FROM people WHERE name = 'denied-name'"
+	)
+	constLits := []string{"3", "'lit-city'"}
+	gate := passGate{
+		deny: map[string]*fault.Error{denied: fault.New(fault.ColumnDenied, "dbfence: denied")},
+		literals: map[string][]string{
+			withConst: constLits, withParam: {"3"}, interp: {"3", "'bound-city'"}, denied: {"'denied-name'"},
+		},
+	}
+	for _, m := range allModes {
+		t.Run(m.desc, func(t *testing.T) {
+			a := &recAuditor{}
+			addr, srv := startProxy(t, gate, func(c *Config) { c.Audit = a })
+			ctx := context.Background()
+			c := connect(t, addr, "dbfence_test", "dbfence-test-pass", testDB, m.mode)
+			for range 2 { // the cached statement's second run binds again
+				for _, q := range []struct {
+					sql  string
+					args []any
+				}{{withConst, nil}, {withParam, []any{"bound-city"}}} {
+					rows, err := c.Query(ctx, q.sql, q.args...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					rows.Close()
+					if rows.Err() != nil {
+						t.Fatal(rows.Err())
+					}
+				}
+			}
+			if _, err := c.Exec(ctx, denied); err == nil {
+				t.Fatal("denied statement ran")
+			}
+			c.Close(ctx)
+			waitNoSessions(t, srv)
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			wantParam := []string{"3", "bound-city"}
+			if m.mode == pgx.QueryExecModeSimpleProtocol {
+				wantParam = []string{"3", "'bound-city'"}
+			}
+			var consts, params, refused int
+			for _, ev := range a.stmts {
+				switch {
+				case ev.Decision == "deny":
+					if slices.Equal(ev.Literals, []string{"'denied-name'"}) {
+						refused++
+					}
+				case slices.Equal(ev.Literals, constLits):
+					consts++
+				case slices.Equal(ev.Literals, wantParam):
+					params++
+				default:
+					t.Errorf("statement event with literals %q", ev.Literals)
+				}
+			}
+			if consts != 2 || params != 2 || refused != 1 {
+				t.Errorf("%d events with the text's constants, %d with the bound value, %d refusals with theirs; want 2, 2, 1", consts, params, refused)
+			}
+		})
 	}
 }

@@ -166,7 +166,11 @@ func FuzzDecoders(f *testing.F) {
 	rd, _ := (&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("a"), DataTypeOID: 25}}}).Encode(nil)
 	f.Add(rd[5:])
 	f.Fuzz(func(t *testing.T, b []byte) {
-		decodeBind(b)
+		if bm, ok := decodeBind(b); ok {
+			if lits := appendBindLiterals(nil, &bm); len(lits) != bm.numParams {
+				t.Fatalf("Bind of %d parameters gave %d literals", bm.numParams, len(lits))
+			}
+		}
 		if p, ok := decodeParse(b); ok && len(p.rest) < 2 {
 			t.Fatalf("Parse accepted without parameter count: %q", b)
 		}
@@ -311,4 +315,39 @@ func FuzzClientStream(f *testing.F) {
 		peer.Close()
 		sink.Close()
 	})
+}
+
+func TestBindLiterals(t *testing.T) {
+	for _, tc := range []struct {
+		desc    string
+		formats []int16
+		params  [][]byte
+		want    []string
+	}{
+		{"no parameters", nil, nil, nil},
+		{"all text by default", nil, [][]byte{[]byte("42"), []byte("O'Brien")}, []string{"42", "O'Brien"}},
+		{"NULL", nil, [][]byte{nil, []byte("")}, []string{"NULL", ""}},
+		{"one code for all", []int16{1}, [][]byte{{0, 0, 0, 7}, {0xff}}, []string{`\x00000007`, `\xff`}},
+		{"a code per parameter", []int16{0, 1, 0}, [][]byte{[]byte("a"), {0xab, 0x01}, nil}, []string{"a", `\xab01`, "NULL"}},
+		{"fewer codes than parameters: text", []int16{1, 1}, [][]byte{{1}, {2}, []byte("z")}, []string{`\x01`, `\x02`, "z"}},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			msg, err := (&pgproto3.Bind{DestinationPortal: "p", PreparedStatement: "s",
+				ParameterFormatCodes: tc.formats, Parameters: tc.params, ResultFormatCodes: []int16{1}}).Encode(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bm, ok := decodeBind(msg[5:])
+			if !ok {
+				t.Fatalf("Bind not decoded: %q", msg)
+			}
+			got := appendBindLiterals([]string{"parse-literal"}, &bm)
+			if want := append([]string{"parse-literal"}, tc.want...); !slices.Equal(got, want) {
+				t.Errorf("literals %q, want %q", got, want)
+			}
+			if !slices.Equal(bm.resultFormats, []int16{1}) || string(bm.portal) != "p" || string(bm.stmt) != "s" {
+				t.Errorf("decoded %+v", bm)
+			}
+		})
+	}
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -248,9 +249,10 @@ func (s *session) newEvent(command string, start time.Time) *proxy.StatementEven
 }
 
 // auditRefusal records a refused text (approvalID names the request filed for it, if any).
-func (s *session) auditRefusal(typ byte, command string, start time.Time, v *rules.Verdict, approvalID string) {
+func (s *session) auditRefusal(typ byte, command string, start time.Time, v *rules.Verdict, approvalID string, literals []string) {
 	ev := s.newEvent(command, start)
 	ev.ApprovalID = approvalID
+	ev.Literals = literals
 	for i := range v.Statements {
 		if v.Statements[i].Outcome != rules.Allow {
 			ev.ApplyVerdict(&v.Statements[i])
@@ -272,10 +274,11 @@ func (s *session) auditRefusal(typ byte, command string, start time.Time, v *rul
 
 // auditStatement records a statement about to be forwarded. An error (strict
 // audit could not make the record durable) refuses it.
-func (s *session) auditStatement(command string, start time.Time, sv *rules.StatementVerdict, approvalID string) (*proxy.StatementEvent, *fault.Error) {
+func (s *session) auditStatement(command string, start time.Time, sv *rules.StatementVerdict, approvalID string, literals []string) (*proxy.StatementEvent, *fault.Error) {
 	ev := s.newEvent(command, start)
 	ev.ApplyVerdict(sv)
 	ev.ApprovalID = approvalID
+	ev.Literals = literals
 	if err := s.e.cfg.Audit.Statement(ev); err != nil {
 		s.log.Error("audit unavailable; statement refused", zap.Error(err))
 		return nil, fault.Wrap(fault.AuditUnavailable, err, "dbfence: the audit log cannot be written; statements are refused until it recovers")
@@ -333,7 +336,7 @@ func (s *session) handleQuery(body []byte) error {
 		v.Refusal = s.e.cfg.Budgets.ChargeLookups(s.rs.User, v)
 	}
 	if v.Refusal != nil {
-		s.auditRefusal(msgQuery, "query", start, v, approvalID)
+		s.auditRefusal(msgQuery, "query", start, v, approvalID, v.Literals)
 		return s.refuseSimple(v.Refusal)
 	}
 	if v.Restricted {
@@ -341,7 +344,12 @@ func (s *session) handleQuery(body []byte) error {
 	}
 	qs := &queryState{v: v, start: start, evs: make([]*proxy.StatementEvent, len(v.Statements))}
 	for i := range v.Statements {
-		ev, fe := s.auditStatement("query", start, &v.Statements[i], approvalID)
+		var literals []string
+		if i == 0 {
+			// The constants of the whole text go with its first statement.
+			literals = v.Literals
+		}
+		ev, fe := s.auditStatement("query", start, &v.Statements[i], approvalID, literals)
 		if fe != nil {
 			return s.refuseSimple(fe)
 		}
@@ -401,7 +409,7 @@ func (s *session) handleParse(body []byte) error {
 		v.Refusal = forwardText(v)
 	}
 	if v.Refusal != nil {
-		s.auditRefusal(msgParse, "prepare", start, v, approvalID)
+		s.auditRefusal(msgParse, "prepare", start, v, approvalID, v.Literals)
 		s.e.m.proxyError(v.Refusal.Kind.String())
 		return s.refuseExtended(v.Refusal)
 	}
@@ -415,7 +423,7 @@ func (s *session) handleParse(body []byte) error {
 	if v.Restricted {
 		s.restricted, s.ruled = true, true
 	}
-	st := &stmtState{plan: planOf(v), approvalID: approvalID, gen: s.nameGen}
+	st := &stmtState{plan: planOf(v), approvalID: approvalID, gen: s.nameGen, literals: v.Literals}
 	s.notePlan(st.plan)
 	s.noteSessionChange(st.plan)
 	prev, had := s.stmts[name]
@@ -454,7 +462,11 @@ func (s *session) handleBind(body []byte) error {
 		return err
 	}
 	name := string(bm.portal)
-	p := &portalState{plan: st.plan, approvalID: st.approvalID, formats: bm.resultFormats, seg: s.segSent}
+	p := &portalState{plan: st.plan, approvalID: st.approvalID, formats: bm.resultFormats, seg: s.segSent,
+		literals: st.literals}
+	if bm.numParams > 0 {
+		p.literals = appendBindLiterals(slices.Clip(st.literals), &bm)
+	}
 	prev, had := s.portals[name]
 	s.portals[name] = p
 	return s.enqueue(pending{kind: pendBind, name: name, portal: p, prevPortal: prev, hadPrev: had})
@@ -497,11 +509,11 @@ func (s *session) handleExecute(body []byte) error {
 		// Once per portal: a suspended portal's later Executes continue the same run.
 		p.charged = true
 		if fe := s.e.cfg.Budgets.ChargeLookups(s.rs.User, &rules.Verdict{Statements: []rules.StatementVerdict{*p.plan}}); fe != nil {
-			s.auditRefusal(msgExecute, "execute", start, &rules.Verdict{Statements: []rules.StatementVerdict{*p.plan}, Refusal: fe}, p.approvalID)
+			s.auditRefusal(msgExecute, "execute", start, &rules.Verdict{Statements: []rules.StatementVerdict{*p.plan}, Refusal: fe}, p.approvalID, p.literals)
 			return s.refuseExtended(fe)
 		}
 	}
-	ev, fe := s.auditStatement("execute", start, p.plan, p.approvalID)
+	ev, fe := s.auditStatement("execute", start, p.plan, p.approvalID, p.literals)
 	if fe != nil {
 		s.e.m.proxyError(fe.Kind.String())
 		return s.refuseExtended(fe)

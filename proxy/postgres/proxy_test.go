@@ -35,6 +35,8 @@ type passGate struct {
 	plan map[string]rules.StatementVerdict
 	// multi gives verdicts for texts of several statements.
 	multi map[string][]rules.StatementVerdict
+	// literals are the constants the rules report for a text.
+	literals map[string][]string
 }
 
 func (g passGate) Admit(user string, _ netip.Addr) *fault.Error {
@@ -47,17 +49,18 @@ func (g passGate) Admit(user string, _ netip.Addr) *fault.Error {
 func (g passGate) Restricted(string) bool { return false }
 
 func (g passGate) CheckPostgres(_ *rules.Session, text string) *rules.Verdict {
+	lits := g.literals[text]
 	if fe, ok := g.deny[text]; ok {
-		return &rules.Verdict{Refusal: fe, Statements: []rules.StatementVerdict{{Kind: "select", Outcome: rules.Deny}}}
+		return &rules.Verdict{Refusal: fe, Statements: []rules.StatementVerdict{{Kind: "select", Outcome: rules.Deny}}, Literals: lits}
 	}
 	if svs, ok := g.multi[text]; ok {
-		return &rules.Verdict{Forward: text, Statements: svs}
+		return &rules.Verdict{Forward: text, Statements: svs, Literals: lits}
 	}
 	sv := rules.StatementVerdict{Kind: "unknown", Outcome: rules.Allow}
 	if p, ok := g.plan[text]; ok {
 		sv = p
 	}
-	return &rules.Verdict{Forward: text, Statements: []rules.StatementVerdict{sv}}
+	return &rules.Verdict{Forward: text, Statements: []rules.StatementVerdict{sv}, Literals: lits}
 }
 
 // starMasker replaces every character with '*'.

@@ -97,6 +97,9 @@ type stmtState struct {
 	approvalBound bool
 	// gen is the session's nameGen when the statement was parsed.
 	gen uint64
+	// literals are the constants written in the statement's text, for the
+	// audit records of its executions.
+	literals []string
 }
 
 // portalState is what the proxy keeps per portal.
@@ -106,6 +109,9 @@ type portalState struct {
 	approvalID string
 	// charged is set once the portal's lookups were charged to the budget.
 	charged bool
+	// literals are the statement's constants followed by the parameter
+	// values bound, for the audit record.
+	literals []string
 	// formats are the result formats requested by Bind.
 	formats []int16
 	// cols are the result columns as a Describe of the portal reported them.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
@@ -291,6 +292,11 @@ func decodeParse(b []byte) (parseMsg, bool) {
 // bindMsg is a decoded Bind.
 type bindMsg struct {
 	portal, stmt []byte
+	// paramFormats holds the raw parameter format codes (big-endian int16
+	// each; none means all text, one applies to every parameter) and params
+	// the raw length-prefixed values, numParams of them.
+	paramFormats, params []byte
+	numParams            int
 	// resultFormats are the result-column format codes (0 text, 1 binary):
 	// none means all text, one applies to every column.
 	resultFormats []int16
@@ -303,15 +309,21 @@ func decodeBind(b []byte) (bindMsg, bool) {
 	if nf < 0 {
 		return m, false
 	}
+	formats := r.b
 	for range nf {
 		if f := r.int16(); f != 0 && f != 1 {
 			return m, false
 		}
 	}
+	if r.bad {
+		return m, false
+	}
+	m.paramFormats = formats[:2*int(nf)]
 	np := r.int16()
 	if np < 0 {
 		return m, false
 	}
+	params := r.b
 	for range np {
 		if n := r.int32(); n >= 0 {
 			r.bytes(int(n))
@@ -319,6 +331,10 @@ func decodeBind(b []byte) (bindMsg, bool) {
 			return m, false
 		}
 	}
+	if r.bad {
+		return m, false
+	}
+	m.params, m.numParams = params[:len(params)-len(r.b)], int(np)
 	nr := r.int16()
 	if nr < 0 {
 		return m, false
@@ -331,6 +347,65 @@ func decodeBind(b []byte) (bindMsg, bool) {
 		m.resultFormats = append(m.resultFormats, f)
 	}
 	return m, r.done()
+}
+
+// appendBindLiterals appends the parameter values of a decoded Bind to dst
+// as the audit log's literals: text-format values as sent, binary ones as
+// \x and their bytes in hex (the parameter types are not known here), NULL
+// as NULL. The values share one allocation.
+func appendBindLiterals(dst []string, m *bindMsg) []string {
+	if m.numParams == 0 {
+		return dst
+	}
+	isBinary := func(i int) bool {
+		switch f := m.paramFormats; {
+		case len(f) == 2:
+			return f[1] == 1
+		case 2*i+1 < len(f):
+			return f[2*i+1] == 1
+		}
+		return false // no codes (all text), or a count the server will refuse
+	}
+	size := 0
+	for i, r := 0, (reader{b: m.params}); i < m.numParams; i++ {
+		n := int(r.int32())
+		switch {
+		case n < 0:
+			size += len("NULL")
+		case isBinary(i):
+			size += 2 + 2*n
+			r.bytes(n)
+		default:
+			size += n
+			r.bytes(n)
+		}
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	ends := make([]int, 0, 8)
+	for i, r := 0, (reader{b: m.params}); i < m.numParams; i++ {
+		n := int(r.int32())
+		switch {
+		case n < 0:
+			sb.WriteString("NULL")
+		case isBinary(i):
+			const digits = "0123456789abcdef"
+			sb.WriteString(`\x`)
+			for _, c := range r.bytes(n) {
+				sb.WriteByte(digits[c>>4])
+				sb.WriteByte(digits[c&15])
+			}
+		default:
+			sb.Write(r.bytes(n))
+		}
+		ends = append(ends, sb.Len())
+	}
+	all, from := sb.String(), 0
+	for _, end := range ends {
+		dst = append(dst, all[from:end])
+		from = end
+	}
+	return dst
 }
 
 // decodeTarget decodes a Describe or Close: 'S' or 'P' and a name.
