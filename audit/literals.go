@@ -10,9 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
-	"github.com/tjfoc/gmsm/sm4"
+	"github.com/dbfence/dbfence/audit/internal/sm4"
+	tjsm4 "github.com/tjfoc/gmsm/sm4"
 )
 
 // GCM parameters of literals_enc: 96-bit nonce, 128-bit tag.
@@ -31,53 +31,32 @@ const (
 //
 // It exists for speed on the session goroutine: for a non-AES block the
 // standard library's GCM re-derives the hash key H (one SM4 block) and its
-// GHASH table on every Seal and allocates five times. Here both are derived
-// once per key, and nothing allocates. tjfoc's SM4 block keeps scratch
-// buffers, so each goroutine borrows its own block (with the counter
-// scratch) from the pool; the GHASH table is read-only and shared.
+// GHASH table on every Seal and allocates five times, and tjfoc's SM4 block
+// is slow and keeps scratch buffers. Here the SM4 key schedule, H and the
+// GHASH table are derived once per key, all read-only, so one sealer serves
+// every goroutine; the counter blocks live on the stack and nothing
+// allocates.
 type literalSealer struct {
+	block *sm4.Cipher
 	ghash ghashKey
-	pool  sync.Pool // of *sm4CTR
-}
-
-// sm4CTR is one goroutine's SM4 block and counter scratch.
-type sm4CTR struct {
-	block          *sm4.Sm4Cipher
-	ctr, mask, tag [gcmBlockSize]byte
 }
 
 func newLiteralSealer(key []byte) (*literalSealer, error) {
-	b, err := newSM4Block(key)
-	if err != nil {
-		return nil, err
-	}
-	s := &literalSealer{}
-	var h [gcmBlockSize]byte
-	b.Encrypt(h[:], h[:])
-	s.ghash.init(&h)
-	key = slices.Clone(key)
-	s.pool.New = func() any {
-		b, _ := newSM4Block(key) // key checked above
-		return &sm4CTR{block: b}
-	}
-	s.pool.Put(&sm4CTR{block: b})
-	return s, nil
-}
-
-func newSM4Block(key []byte) (*sm4.Sm4Cipher, error) {
-	block, err := sm4.NewCipher(key)
+	b, err := sm4.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("audit: SM4 key: %w", err)
 	}
-	b, ok := block.(*sm4.Sm4Cipher)
-	if !ok {
-		return nil, fmt.Errorf("audit: unexpected SM4 block type %T", block)
-	}
-	return b, nil
+	s := &literalSealer{block: b}
+	var h [gcmBlockSize]byte
+	b.Encrypt(h[:], h[:])
+	s.ghash.init(&h)
+	return s, nil
 }
 
+// newSM4GCM is the reference construction, cipher.NewGCM over tjfoc's SM4,
+// that OpenLiterals decrypts with; it shares no code with literalSealer.
 func newSM4GCM(key []byte) (cipher.AEAD, error) {
-	block, err := sm4.NewCipher(key)
+	block, err := tjsm4.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("audit: SM4 key: %w", err)
 	}
@@ -106,23 +85,39 @@ func (s *literalSealer) appendSealed(dst, plain, sealed []byte, literals []strin
 	return base64.StdEncoding.AppendEncode(dst, sealed), plain, sealed, nil
 }
 
+// sealChunk is how many counter blocks seal encrypts per EncryptBlocks call
+// (which works in threes): the tag mask and the keystream of up to 128 bytes
+// of plaintext at once.
+const sealChunk = 9
+
 // seal appends the SM4-GCM ciphertext and tag of plain to nonce (12 bytes,
 // the whole of its argument) and returns the result, like
 // cipher.AEAD.Seal(nonce, nonce, plain, nil).
 func (s *literalSealer) seal(nonce, plain []byte) []byte {
-	c := s.pool.Get().(*sm4CTR)
-	defer s.pool.Put(c)
-	// J0 = nonce || 1 masks the tag; the data uses inc32(J0) onwards.
-	copy(c.ctr[:], nonce[:gcmNonceSize])
-	binary.BigEndian.PutUint32(c.ctr[gcmNonceSize:], 1)
-	c.block.Encrypt(c.tag[:], c.ctr[:])
 	out := append(nonce, plain...)
 	ct := out[gcmNonceSize:]
-	for i := 0; i < len(ct); i += gcmBlockSize {
-		n := binary.BigEndian.Uint32(c.ctr[gcmNonceSize:])
-		binary.BigEndian.PutUint32(c.ctr[gcmNonceSize:], n+1)
-		c.block.Encrypt(c.mask[:], c.ctr[:])
-		subtle.XORBytes(ct[i:], ct[i:], c.mask[:])
+	// Counter block i is nonce || i+1 (J0, then inc32 onwards): block 0
+	// masks the tag, block i >= 1 is the keystream of ct[16(i-1):]. The
+	// blocks are independent, so they go through EncryptBlocks a chunk at a
+	// time, which interleaves them.
+	var ctrs, keys [sealChunk * gcmBlockSize]byte
+	var tagMask [gcmBlockSize]byte
+	blocks := 1 + (len(ct)+gcmBlockSize-1)/gcmBlockSize // at most 2^32 - 1 (gcmMaxPlain)
+	for first := 0; first < blocks; first += sealChunk {
+		n := min(blocks-first, sealChunk)
+		for j := range n {
+			c := ctrs[j*gcmBlockSize:]
+			copy(c, nonce[:gcmNonceSize])
+			binary.BigEndian.PutUint32(c[gcmNonceSize:], uint32(first+j+1))
+		}
+		stream := keys[:n*gcmBlockSize]
+		s.block.EncryptBlocks(stream, ctrs[:n*gcmBlockSize])
+		at := (first - 1) * gcmBlockSize
+		if first == 0 {
+			copy(tagMask[:], stream)
+			stream, at = stream[gcmBlockSize:], 0
+		}
+		subtle.XORBytes(ct[at:], ct[at:], stream) // the last chunk may overhang ct
 	}
 	var y ghashElem
 	s.ghash.update(&y, ct)
@@ -132,7 +127,7 @@ func (s *literalSealer) seal(nonce, plain []byte) []byte {
 	var tag [gcmTagSize]byte
 	binary.BigEndian.PutUint64(tag[:8], y.hi)
 	binary.BigEndian.PutUint64(tag[8:], y.lo)
-	subtle.XORBytes(tag[:], tag[:], c.tag[:])
+	subtle.XORBytes(tag[:], tag[:], tagMask[:])
 	return append(out, tag[:]...)
 }
 
@@ -141,20 +136,21 @@ func (s *literalSealer) seal(nonce, plain []byte) []byte {
 // coefficient of x^0 and the least significant bit of lo that of x^127.
 type ghashElem struct{ hi, lo uint64 }
 
-// ghashKey multiplies by the hash key H four bits at a time (Shoup's
-// method): m[v] = v·H for every 4-bit v read in block order (the nibble's
-// high bit is the lowest power of x).
+// ghashKey multiplies by the hash key H eight bits at a time (Shoup's
+// method), 16 steps per block: m[v] = v·H for every byte v read in block
+// order (the byte's high bit is the lowest power of x). The table is 4 KiB
+// per key; halving the steps of a 4-bit table is worth that on the hot path.
 type ghashKey struct {
-	m [16]ghashElem
+	m [256]ghashElem
 }
 
-// ghashReduce[r] is what the four coefficients r (x^124..x^127, as the low
-// nibble of lo) become after multiplying by x^4 and reducing modulo
+// ghashReduce[r] is what the eight coefficients r (x^120..x^127, as the low
+// byte of lo) become after multiplying by x^8 and reducing modulo
 // x^128 + x^7 + x^2 + x + 1; only hi is affected.
-var ghashReduce = func() (t [16]uint64) {
+var ghashReduce = func() (t [256]uint64) {
 	for r := range t {
 		e := ghashElem{lo: uint64(r)}
-		for range 4 {
+		for range 8 {
 			e = ghashMulX(e)
 		}
 		t[r] = e.hi // e.lo is 0: every bit of r was shifted out
@@ -175,11 +171,11 @@ func ghashMulX(e ghashElem) ghashElem {
 
 func (k *ghashKey) init(h *[gcmBlockSize]byte) {
 	x := ghashElem{binary.BigEndian.Uint64(h[:8]), binary.BigEndian.Uint64(h[8:])}
-	for bit := 8; bit > 0; bit >>= 1 { // nibble bits 8, 4, 2, 1 are x^0..x^3
+	for bit := 0x80; bit > 0; bit >>= 1 { // byte bits 0x80 .. 0x01 are x^0..x^7
 		k.m[bit] = x
 		x = ghashMulX(x)
 	}
-	for v := 1; v < 16; v++ {
+	for v := 1; v < len(k.m); v++ {
 		low := v & -v
 		k.m[v] = ghashElem{k.m[low].hi ^ k.m[v^low].hi, k.m[low].lo ^ k.m[v^low].lo}
 	}
@@ -188,17 +184,17 @@ func (k *ghashKey) init(h *[gcmBlockSize]byte) {
 // mul sets y = y·H.
 func (k *ghashKey) mul(y *ghashElem) {
 	var z ghashElem
-	// Horner's scheme from the highest powers (the last nibble of the block)
-	// down: z = z·x^4 + nibble·H.
+	// Horner's scheme from the highest powers (the last byte of the block)
+	// down: z = z·x^8 + byte·H.
 	for _, word := range [2]uint64{y.lo, y.hi} {
-		for range 16 {
-			r := z.lo & 0xf
-			z.lo = z.lo>>4 | z.hi<<60
-			z.hi = z.hi>>4 ^ ghashReduce[r]
-			t := &k.m[word&0xf]
+		for range 8 {
+			r := byte(z.lo)
+			z.lo = z.lo>>8 | z.hi<<56
+			z.hi = z.hi>>8 ^ ghashReduce[r]
+			t := &k.m[byte(word)]
 			z.hi ^= t.hi
 			z.lo ^= t.lo
-			word >>= 4
+			word >>= 8
 		}
 	}
 	*y = z
