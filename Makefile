@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 PKGS := ./...
 
-.PHONY: help build test test-short demo bench bench-sysbench bench-pgbench lint fuzz databases clean
+.PHONY: help build test test-short demo bench bench-sysbench bench-pgbench bench-audit lint fuzz databases clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ bench-sysbench: databases build ## sysbench through the proxy vs direct (see ben
 
 bench-pgbench: databases build ## pgbench through the proxy vs direct vs PgBouncer
 	bash bench/pgbench-proxy.sh
+
+bench-audit: databases build ## throughput cost of the audit log: dbfence with vs without audit
+	bash bench/audit-cost.sh
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

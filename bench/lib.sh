@@ -86,3 +86,62 @@ load_note() {
     echo "WARNING: other work was keeping the cores busy: per-round ratios are noisy; use more rounds or a quieter moment"
   fi
 }
+
+# ensure_pgbench_tables HOST PORT USER DB SCALE creates database DB and the
+# pgbench tables at SCALE unless pgbench_accounts already holds SCALE x 100,000
+# rows.
+ensure_pgbench_tables() {
+  local host=$1 port=$2 user=$3 db=$4 scale=$5 accounts
+  local psql_cmd=(psql -X -w -q -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U "$user")
+  "${psql_cmd[@]}" -d postgres -tAc 'SELECT 1' >/dev/null 2>&1 ||
+    die "cannot reach PostgreSQL at $host:$port as $user (run scripts/ensure-databases.sh)"
+  if [[ $("${psql_cmd[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'") != 1 ]]; then
+    log "creating database $db"
+    "${psql_cmd[@]}" -d postgres -c "CREATE DATABASE $db" >/dev/null
+  fi
+  accounts=$("${psql_cmd[@]}" -d "$db" -tAc 'SELECT count(*) FROM pgbench_accounts' 2>/dev/null || echo 0)
+  if [[ $accounts == $((scale * 100000)) ]]; then
+    log "$db: pgbench tables at scale $scale already initialised"
+  else
+    log "$db: initialising pgbench tables at scale $scale"
+    timeout 600 pgbench -i -q -s "$scale" -h "$host" -p "$port" -U "$user" "$db" >/dev/null 2>&1 ||
+      die "pgbench -i failed"
+  fi
+}
+
+# ensure_sbtest_tables HOST PORT ROOT_USER ROOT_PASS USER PASS TABLES SIZE
+# creates (as the MariaDB admin) account USER/PASS with ALL on sbtest.*, the
+# database sbtest, and prepares TABLES x SIZE rows unless exactly those are
+# there.
+ensure_sbtest_tables() {
+  local host=$1 port=$2 root_user=$3 root_pass=$4 user=$5 pass=$6 tables=$7 size=$8 i n ok=1
+  local root_cmd=(mariadb --no-defaults --protocol=TCP -h"$host" -P"$port" -u"$root_user" --password="$root_pass"
+    --batch --skip-column-names)
+  "${root_cmd[@]}" -e 'SELECT 1' >/dev/null 2>&1 ||
+    die "cannot reach MariaDB at $host:$port as $root_user (run scripts/ensure-databases.sh)"
+  "${root_cmd[@]}" <<SQL || die "could not create account $user and database sbtest"
+CREATE DATABASE IF NOT EXISTS sbtest;
+CREATE USER IF NOT EXISTS '$user'@'%' IDENTIFIED BY '$pass';
+CREATE USER IF NOT EXISTS '$user'@'localhost' IDENTIFIED BY '$pass';
+GRANT ALL PRIVILEGES ON sbtest.* TO '$user'@'%';
+GRANT ALL PRIVILEGES ON sbtest.* TO '$user'@'localhost';
+SQL
+  for ((i = 1; i <= tables; i++)); do
+    n=$("${root_cmd[@]}" -e "SELECT COUNT(*) FROM sbtest.sbtest$i" 2>/dev/null) || { ok=0; break; }
+    [[ $n == "$size" ]] || { ok=0; break; }
+  done
+  if ((ok)); then
+    log "sbtest: $tables tables x $size rows already prepared"
+    return
+  fi
+  log "sbtest: preparing $tables tables x $size rows"
+  local sb=(--tables="$tables" --table-size="$size" --mysql-db=sbtest --db-driver=mysql
+    --mysql-host="$host" --mysql-port="$port" --mysql-user="$user" --mysql-password="$pass")
+  sysbench oltp_common "${sb[@]}" cleanup >/dev/null
+  timeout 300 sysbench oltp_common "${sb[@]}" --threads="$tables" prepare >/dev/null ||
+    die "sysbench prepare failed"
+  for ((i = 1; i <= tables; i++)); do
+    n=$("${root_cmd[@]}" -e "SELECT COUNT(*) FROM sbtest.sbtest$i" 2>/dev/null) || n=""
+    [[ $n == "$size" ]] || die "sbtest tables are not complete after prepare"
+  done
+}

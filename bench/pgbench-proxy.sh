@@ -113,25 +113,8 @@ need_cmd psql "apt-get install -y postgresql-client"
 read -r DIRECT_HOST DIRECT_PORT < <(split_addr "$DIRECT")
 read -r PROXY_HOST PROXY_PORT < <(split_addr "$PROXY")
 
-psql_direct() {
-  psql -X -w -q -v ON_ERROR_STOP=1 -h "$DIRECT_HOST" -p "$DIRECT_PORT" -U "$DB_USER" "$@"
-}
-
 # --- setup: database and pgbench tables ------------------------------------
-psql_direct -d postgres -tAc 'SELECT 1' >/dev/null 2>&1 ||
-  die "cannot reach PostgreSQL at $DIRECT as $DB_USER (run scripts/ensure-databases.sh)"
-if [[ $(psql_direct -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'") != 1 ]]; then
-  log "creating database $DB_NAME"
-  psql_direct -d postgres -c "CREATE DATABASE $DB_NAME" >/dev/null
-fi
-accounts=$(psql_direct -d "$DB_NAME" -tAc 'SELECT count(*) FROM pgbench_accounts' 2>/dev/null || echo 0)
-if [[ $accounts == $((SCALE * 100000)) ]]; then
-  log "$DB_NAME: pgbench tables at scale $SCALE already initialised"
-else
-  log "$DB_NAME: initialising pgbench tables at scale $SCALE"
-  timeout 600 pgbench -i -q -s "$SCALE" -h "$DIRECT_HOST" -p "$DIRECT_PORT" -U "$DB_USER" "$DB_NAME" >/dev/null 2>&1 ||
-    die "pgbench -i failed"
-fi
+ensure_pgbench_tables "$DIRECT_HOST" "$DIRECT_PORT" "$DB_USER" "$DB_NAME" "$SCALE"
 
 TARGETS=(direct)
 if port_open "$PROXY_HOST" "$PROXY_PORT"; then

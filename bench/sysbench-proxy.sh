@@ -109,42 +109,9 @@ need_cmd mariadb "apt-get install -y mariadb-client"
 read -r DIRECT_HOST DIRECT_PORT < <(split_addr "$DIRECT")
 read -r PROXY_HOST PROXY_PORT < <(split_addr "$PROXY")
 
-root_sql() {
-  mariadb --no-defaults --protocol=TCP -h"$DIRECT_HOST" -P"$DIRECT_PORT" -u"$ROOT_USER" --password="$ROOT_PASS" \
-    --batch --skip-column-names "$@"
-}
-
 # --- setup: account, database, tables -------------------------------------
-root_sql -e 'SELECT 1' >/dev/null 2>&1 ||
-  die "cannot reach MariaDB at $DIRECT as $ROOT_USER (run scripts/ensure-databases.sh)"
-root_sql <<SQL || die "could not create account $USER_NAME and database sbtest"
-CREATE DATABASE IF NOT EXISTS sbtest;
-CREATE USER IF NOT EXISTS '$USER_NAME'@'%' IDENTIFIED BY '$USER_PASS';
-CREATE USER IF NOT EXISTS '$USER_NAME'@'localhost' IDENTIFIED BY '$USER_PASS';
-GRANT ALL PRIVILEGES ON sbtest.* TO '$USER_NAME'@'%';
-GRANT ALL PRIVILEGES ON sbtest.* TO '$USER_NAME'@'localhost';
-SQL
-
+ensure_sbtest_tables "$DIRECT_HOST" "$DIRECT_PORT" "$ROOT_USER" "$ROOT_PASS" "$USER_NAME" "$USER_PASS" "$TABLES" "$TABLE_SIZE"
 sb_common=(--tables="$TABLES" --table-size="$TABLE_SIZE" --mysql-db=sbtest --db-driver=mysql)
-
-tables_ready() {
-  local i n
-  for ((i = 1; i <= TABLES; i++)); do
-    n=$(root_sql -e "SELECT COUNT(*) FROM sbtest.sbtest$i" 2>/dev/null) || return 1
-    [[ $n == "$TABLE_SIZE" ]] || return 1
-  done
-}
-
-if tables_ready; then
-  log "sbtest: $TABLES tables x $TABLE_SIZE rows already prepared"
-else
-  log "sbtest: preparing $TABLES tables x $TABLE_SIZE rows"
-  sb_direct=(--mysql-host="$DIRECT_HOST" --mysql-port="$DIRECT_PORT" --mysql-user="$USER_NAME" --mysql-password="$USER_PASS")
-  sysbench oltp_common "${sb_common[@]}" "${sb_direct[@]}" cleanup >/dev/null
-  timeout 300 sysbench oltp_common "${sb_common[@]}" "${sb_direct[@]}" --threads="$TABLES" prepare >/dev/null ||
-    die "sysbench prepare failed"
-  tables_ready || die "sbtest tables are not complete after prepare"
-fi
 
 port_open "$PROXY_HOST" "$PROXY_PORT" ||
   die "nothing listens on the proxy address $PROXY (start dbfence there, or pass another address; --help)"
