@@ -135,6 +135,18 @@ func TestEveryStatementIsAudited(t *testing.T) {
 			t.Errorf("no %s record for %q", s.decision, s.sql)
 		}
 	}
+	// Both protocols count the bytes each statement sent to the client.
+	for _, proto := range []string{"mysql", "postgres"} {
+		counted := false
+		for _, rec := range recs {
+			if rec.Protocol == proto && rec.Type != "" && rec.Decision == "allow" && rec.Rows == 1 && rec.Bytes > 0 {
+				counted = true
+			}
+		}
+		if !counted {
+			t.Errorf("no %s statement record with its rows and bytes", proto)
+		}
+	}
 	types := map[audit.EventType]bool{}
 	for _, rec := range recs {
 		types[rec.Type] = true

@@ -60,7 +60,7 @@ func (s *session) runCapped(v *rules.Verdict, ev *proxy.StatementEvent, start ti
 	}
 	done := func(rows int64, code string) {
 		ev.Rows, ev.ErrorCode, ev.Duration = rows, code, time.Since(start)
-		s.e.cfg.Audit.StatementDone(ev)
+		s.outcome(ev)
 	}
 	if _, errBody, err := s.internalQuery(begin); err != nil {
 		return err

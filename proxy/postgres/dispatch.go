@@ -209,6 +209,9 @@ func (s *session) enqueue(p pending) error {
 	if p.kind == pendSync || p.kind == pendQuery {
 		s.segSent++
 	}
+	if s.queued() == 0 {
+		s.respMark = s.clientOut() // the next response starts here
+	}
 	s.queue = append(s.queue, p)
 	return nil
 }

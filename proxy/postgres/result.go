@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dbfence/dbfence/fault"
+	"github.com/dbfence/dbfence/proxy"
 	"github.com/dbfence/dbfence/rules"
 )
 
@@ -22,6 +23,7 @@ func (s *session) head() *pending { return &s.queue[s.qh] }
 
 // pop removes the head request.
 func (s *session) pop() {
+	s.respMark = s.clientOut()
 	s.queue[s.qh] = pending{}
 	s.qh++
 	if s.qh == len(s.queue) {
@@ -73,7 +75,7 @@ func (s *session) skipHead() {
 	s.restore(p)
 	if p.ev != nil {
 		p.ev.ErrorCode = "skipped"
-		s.e.cfg.Audit.StatementDone(p.ev)
+		s.outcome(p.ev)
 	}
 	s.pop()
 }
@@ -305,7 +307,8 @@ func (s *session) requestFailed(p *pending, body []byte) error {
 	if p.ev != nil {
 		p.ev.ErrorCode, _ = errorFields(body)
 		p.ev.Duration = time.Since(p.start)
-		s.e.cfg.Audit.StatementDone(p.ev)
+		p.ev.Bytes = s.clientOut() - s.respMark
+		s.outcome(p.ev)
 		s.e.m.commands[msgExecute].failed.Inc()
 	}
 	s.pop()
@@ -501,11 +504,12 @@ func (s *session) finishExecute(p *pending, code string) {
 	}
 	p.ev.Rows = p.portal.rowsSent
 	p.ev.Duration = time.Since(p.start)
+	p.ev.Bytes = s.clientOut() - s.respMark
 	if s.discard && code == "" {
 		code = "aborted"
 	}
 	p.ev.ErrorCode = code
-	s.e.cfg.Audit.StatementDone(p.ev)
+	s.outcome(p.ev)
 	if code == "" {
 		s.e.m.commands[msgExecute].ok.Inc()
 	} else {
@@ -609,11 +613,13 @@ func (s *session) finishStatement(q *queryState, code string) {
 		ev := q.evs[q.idx]
 		ev.Rows = q.rows
 		ev.Duration = time.Since(q.start)
+		ev.Bytes = s.clientOut() - s.respMark
+		s.respMark = s.clientOut()
 		if s.discard && code == "" {
 			code = "aborted"
 		}
 		ev.ErrorCode = code
-		s.e.cfg.Audit.StatementDone(ev)
+		s.outcome(ev)
 		if code == "" {
 			s.statementDone(&q.v.Statements[q.idx])
 		}
@@ -727,10 +733,33 @@ func (s *session) toClientRaw(p []byte) error {
 }
 
 func (s *session) flushClient() error {
-	if err := s.client.flush(); err != nil {
+	err := s.client.flush()
+	// Also when the client is gone: its statements' outcomes are logged.
+	s.recordOutcomes()
+	if err != nil {
 		return clientGoneError{err}
 	}
 	return nil
+}
+
+// clientOut is the count of bytes written to the client so far.
+func (s *session) clientOut() int64 {
+	if s.client == nil {
+		return 0 // before the backend answered the startup
+	}
+	return s.client.out
+}
+
+// outcome queues a finished statement's event; flushClient records it.
+func (s *session) outcome(ev *proxy.StatementEvent) { s.outcomes = append(s.outcomes, ev) }
+
+// recordOutcomes records the queued outcomes.
+func (s *session) recordOutcomes() {
+	for i, ev := range s.outcomes {
+		s.e.cfg.Audit.StatementDone(ev)
+		s.outcomes[i] = nil
+	}
+	s.outcomes = s.outcomes[:0]
 }
 
 func (s *session) toBackend(typ byte, body []byte) error {

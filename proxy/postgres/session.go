@@ -24,9 +24,16 @@ import (
 // session is one client connection and its dedicated backend connection.
 // Everything in it is used by the session's own goroutine only.
 type session struct {
-	e   *Engine
-	ps  *proxy.Session
-	log *zap.Logger
+	// outcomes are statement events finished since the last flush to the
+	// client; they are recorded once the response has left (flushClient),
+	// so that recording adds no latency. respMark is client.out when the
+	// current response (or statement of a multi-statement response) began:
+	// the bytes of a statement are counted from there.
+	outcomes []*proxy.StatementEvent
+	respMark int64
+	e        *Engine
+	ps       *proxy.Session
+	log      *zap.Logger
 
 	clientConn  net.Conn
 	backendConn net.Conn
@@ -144,6 +151,7 @@ func newSession(e *Engine, c net.Conn, ps *proxy.Session) *session {
 }
 
 func (s *session) close() {
+	s.recordOutcomes() // statements finished when the session broke off
 	if s.backend != nil && !s.terminated {
 		_ = s.backend.writeMessage(msgTerminate, nil)
 		_ = s.backend.flush()
