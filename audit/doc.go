@@ -64,9 +64,11 @@
 //
 //   - strict: fsyncs, then releases the callers; at most FsyncRecords records
 //     share one fsync. Records arriving during an fsync form the next batch.
-//   - buffered: fsyncs once FsyncRecords records or FsyncInterval have
-//     accumulated, in a helper goroutine so the writer keeps writing during
-//     the fsync (one fsync in flight at a time). A full queue drops the
+//   - buffered: lets a batch gather for up to FsyncInterval (at most 10ms)
+//     before writing it, so that under load there is one write and one
+//     fsync per interval; fsyncs once FsyncRecords records or FsyncInterval
+//     have accumulated, in a helper goroutine so the writer keeps writing
+//     during the fsync (one fsync in flight at a time). A full queue drops the
 //     record, counts it, and the writer writes an audit_dropped record with
 //     the counts as soon as it can.
 //

@@ -20,6 +20,7 @@ PG_MODE=simple
 MY_PS_MODE=disable
 WARMUP=2
 KEEP=0
+AUDIT_DIR=""
 
 usage() {
   cat <<'EOF_USAGE'
@@ -51,6 +52,8 @@ Options:
   --audit-mode M         buffered (default) or strict
   --fsync-interval D     audit fsync_interval of the audited proxy (Go duration;
                          default: dbfence's default)
+  --audit-dir DIR        where the audited proxy writes its log (default: in the
+                         temporary directory; e.g. a tmpfs to leave the disk out)
   --pg-mode M            pgbench -M: simple (default), extended or prepared
   --mysql-ps-mode M      sysbench --db-ps-mode: disable (default) or auto
   --warmup S             untimed warm-up per proxy (default 2, 0 = none)
@@ -71,6 +74,7 @@ while (($#)); do
     --clients) CLIENTS=${2:?}; shift ;;
     --audit-mode) AUDIT_MODE=${2:?}; shift ;;
     --fsync-interval) FSYNC_INTERVAL=${2:?}; shift ;;
+    --audit-dir) AUDIT_DIR=${2:?}; shift ;;
     --pg-mode) PG_MODE=${2:?}; shift ;;
     --mysql-ps-mode) MY_PS_MODE=${2:?}; shift ;;
     --warmup) WARMUP=${2:?}; shift ;;
@@ -108,21 +112,34 @@ done
 
 WORK=$(mktemp -d /tmp/dbfence-audit-cost.XXXXXX)
 PIDS=()
+OWN_AUDIT_DIR="" # an --audit-dir this script created or found empty: removed at the end
 cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if ((KEEP)); then log "kept $WORK"; else rm -rf "$WORK"; fi
+  if ((KEEP)); then
+    log "kept $WORK${OWN_AUDIT_DIR:+ and $OWN_AUDIT_DIR}"
+  else
+    rm -rf "$WORK"
+    [[ -n $OWN_AUDIT_DIR ]] && rm -rf "$OWN_AUDIT_DIR"
+  fi
 }
 trap cleanup EXIT
 
 "$BIN" audit keygen --out "$WORK/keys" >/dev/null || die "audit keygen failed"
+if [[ -n $AUDIT_DIR ]]; then
+  [[ ! -e $AUDIT_DIR || -z $(ls -A "$AUDIT_DIR") ]] || die "--audit-dir $AUDIT_DIR is not empty"
+  mkdir -p "$AUDIT_DIR" || die "cannot create --audit-dir $AUDIT_DIR"
+  OWN_AUDIT_DIR=$AUDIT_DIR
+else
+  AUDIT_DIR=$WORK/audit
+fi
 write_config() { # NAME MYSQL_PORT PG_PORT ADMIN_PORT WITH_AUDIT
   {
     printf 'listen:\n  mysql: 127.0.0.1:%s\n  postgres: 127.0.0.1:%s\n  admin: 127.0.0.1:%s\n' "$2" "$3" "$4"
     printf 'mysql:\n  backend: 127.0.0.1:3306\npostgres:\n  backend: 127.0.0.1:5432\nlog:\n  level: warn\n'
     if (($5)); then
-      printf 'audit:\n  dir: %s/audit\n  mode: %s\n' "$WORK" "$AUDIT_MODE"
+      printf 'audit:\n  dir: %s\n  mode: %s\n' "$AUDIT_DIR" "$AUDIT_MODE"
       [[ -n $FSYNC_INTERVAL ]] && printf '  fsync_interval: %s\n' "$FSYNC_INTERVAL"
       printf '  hmac_key_file: %s/keys/audit-hmac.key\n  sm4_key_file: %s/keys/audit-sm4.key\n' "$WORK" "$WORK"
       printf '  sm2_private_key_file: %s/keys/audit-sm2.pem\n' "$WORK"
