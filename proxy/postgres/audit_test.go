@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,5 +141,102 @@ func TestAuditLiterals(t *testing.T) {
 				t.Errorf("%d events with the text's constants, %d with the bound value, %d refusals with theirs; want 2, 2, 1", consts, params, refused)
 			}
 		})
+	}
+}
+
+func allowSelect() rules.StatementVerdict {
+	return rules.StatementVerdict{Kind: "select", Outcome: rules.Allow}
+}
+
+// wireSize is the size of m on the wire.
+func wireSize(t *testing.T, m pgproto3.BackendMessage) int64 {
+	t.Helper()
+	b, err := m.Encode(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(len(b))
+}
+
+// TestAuditOutcomeBytes: each statement of a multi-statement query is
+// charged the bytes of its own response, completing message included; a
+// statement the server skipped after an error is charged nothing.
+func TestAuditOutcomeBytes(t *testing.T) {
+	setupTestDB(t)
+	const q = "SELECT 1; SELECT 1/0; SELECT 2"
+	a := &recAuditor{}
+	addr, srv := startProxy(t, passGate{multi: map[string][]rules.StatementVerdict{q: {allowSelect(), allowSelect(), allowSelect()}}},
+		func(c *Config) { c.Audit = a })
+	rc := dialRaw(t, addr)
+	rc.send(&pgproto3.Query{String: q})
+	var first int64
+	firstDone := false
+	for {
+		m := rc.receive()
+		if _, ok := m.(*pgproto3.ReadyForQuery); ok {
+			break
+		}
+		if !firstDone {
+			first += wireSize(t, m)
+			_, firstDone = m.(*pgproto3.CommandComplete)
+		}
+	}
+	rc.conn.Close()
+	waitNoSessions(t, srv)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.done) != 3 {
+		t.Fatalf("%d outcomes, want 3", len(a.done))
+	}
+	if got := a.done[0]; got.Bytes != first || got.Rows != 1 {
+		t.Errorf("first statement: %d rows, %d bytes; want 1 row, %d bytes (row description, row, command tag)", got.Rows, got.Bytes, first)
+	}
+	if got := a.done[1]; got.ErrorCode != "22012" || got.Bytes <= 0 {
+		t.Errorf("failed statement: code %q, %d bytes; want 22012 and the bytes of its error", got.ErrorCode, got.Bytes)
+	}
+	if got := a.done[2]; got.ErrorCode != "skipped" || got.Bytes != 0 {
+		t.Errorf("skipped statement: code %q, %d bytes; want skipped, 0", got.ErrorCode, got.Bytes)
+	}
+}
+
+// TestAuditPortalValuesOnce: the values bound to a portal are in the record
+// of its first Execute only (later Executes continue the same run), and a
+// long value is cut with its length noted.
+func TestAuditPortalValuesOnce(t *testing.T) {
+	setupTestDB(t)
+	const q = "SELECT length($1::bytea)"
+	a := &recAuditor{}
+	addr, srv := startProxy(t, passGate{plan: map[string]rules.StatementVerdict{q: allowSelect()}}, func(c *Config) { c.Audit = a })
+	rc := dialRaw(t, addr)
+	rc.send(&pgproto3.Query{String: "BEGIN"})
+	rc.until()
+	param := make([]byte, 3000)
+	for i := range param {
+		param[i] = 0xab
+	}
+	msgs := []pgproto3.FrontendMessage{
+		&pgproto3.Parse{Name: "s", Query: q},
+		&pgproto3.Bind{DestinationPortal: "p", PreparedStatement: "s", ParameterFormatCodes: []int16{1}, Parameters: [][]byte{param}},
+	}
+	for range 3 {
+		msgs = append(msgs, &pgproto3.Execute{Portal: "p"})
+	}
+	rc.send(append(msgs, &pgproto3.Sync{})...)
+	if _, codes, _ := rc.until(); len(codes) != 0 {
+		t.Fatalf("errors %v", codes)
+	}
+	rc.conn.Close()
+	waitNoSessions(t, srv)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	want := `\x` + strings.Repeat("ab", maxBindLiteral) + "…(3000 bytes)"
+	var executes [][]string
+	for _, ev := range a.stmts {
+		if ev.Command == "execute" {
+			executes = append(executes, ev.Literals)
+		}
+	}
+	if len(executes) != 3 || !slices.Equal(executes[0], []string{want}) || executes[1] != nil || executes[2] != nil {
+		t.Errorf("literals of the three Executes: %d events, first %.40q…, then %q", len(executes), executes[0], executes[1:])
 	}
 }

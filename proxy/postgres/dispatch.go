@@ -63,6 +63,11 @@ type pending struct {
 	target byte
 	// paramDescSeen is set once a statement Describe's ParameterDescription arrived.
 	paramDescSeen bool
+	// answered is set at the request's first response message; outStart
+	// is then the count of bytes written to the client, from which the
+	// bytes of its statements are counted.
+	answered bool
+	outStart int64
 }
 
 // queryState follows the results of one simple query.
@@ -75,6 +80,9 @@ type queryState struct {
 	// cols is that statement's RowDescription (decoded only when masking).
 	cols []column
 	rows int64
+	// outMark is the count of bytes written to the client when that
+	// statement's response began.
+	outMark int64
 }
 
 // run is the message loop. It ends on Terminate, on a connection error, on
@@ -208,9 +216,6 @@ func (s *session) enqueue(p pending) error {
 	}
 	if p.kind == pendSync || p.kind == pendQuery {
 		s.segSent++
-	}
-	if s.queued() == 0 {
-		s.respMark = s.clientOut() // the next response starts here
 	}
 	s.queue = append(s.queue, p)
 	return nil
@@ -517,6 +522,9 @@ func (s *session) handleExecute(body []byte) error {
 		}
 	}
 	ev, fe := s.auditStatement("execute", start, p.plan, p.approvalID, p.literals)
+	// A portal's later Executes continue the same run: the values bound to
+	// it are in the first one's record, and are not written again.
+	p.literals = nil
 	if fe != nil {
 		s.e.m.proxyError(fe.Kind.String())
 		return s.refuseExtended(fe)

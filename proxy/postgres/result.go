@@ -23,7 +23,6 @@ func (s *session) head() *pending { return &s.queue[s.qh] }
 
 // pop removes the head request.
 func (s *session) pop() {
-	s.respMark = s.clientOut()
 	s.queue[s.qh] = pending{}
 	s.qh++
 	if s.qh == len(s.queue) {
@@ -125,6 +124,12 @@ func (s *session) handleBackend(typ byte, body []byte) error {
 		return s.asyncMessage(typ, body)
 	}
 	p := s.head()
+	if !p.answered {
+		p.answered, p.outStart = true, s.clientOut()
+		if p.query != nil {
+			p.query.outMark = p.outStart
+		}
+	}
 	if typ == msgErrorResponse && p.kind != pendQuery && p.kind != pendSync && p.kind != pendRefusal {
 		return s.requestFailed(p, body)
 	}
@@ -304,16 +309,17 @@ func (s *session) readyForQuery(body []byte) error {
 // the backend now skips everything until Sync.
 func (s *session) requestFailed(p *pending, body []byte) error {
 	s.restore(p)
+	err := s.relayError(body)
 	if p.ev != nil {
 		p.ev.ErrorCode, _ = errorFields(body)
 		p.ev.Duration = time.Since(p.start)
-		p.ev.Bytes = s.clientOut() - s.respMark
+		p.ev.Bytes = s.clientOut() - p.outStart
 		s.outcome(p.ev)
 		s.e.m.commands[msgExecute].failed.Inc()
 	}
 	s.pop()
 	s.backendSkip = true
-	return s.relayError(body)
+	return err
 }
 
 // relayError relays a backend ErrorResponse, filtered for restricted sessions.
@@ -482,9 +488,10 @@ func (s *session) executeResponse(p *pending, typ byte, body []byte) error {
 	case msgDataRow:
 		return s.dataRow(body, portal.plan, portal.cols, &portal.rowsSent)
 	case msgCommandComplete, msgEmptyQuery, msgPortalSuspended:
+		err := s.emit(typ, body) // counted in the statement's bytes
 		s.finishExecute(p, "")
 		s.pop()
-		return s.emit(typ, body)
+		return err
 	case msgCopyOutResponse:
 		if !copyOutAllowed(portal.plan) {
 			return s.abort(errCopyRefused)
@@ -504,7 +511,7 @@ func (s *session) finishExecute(p *pending, code string) {
 	}
 	p.ev.Rows = p.portal.rowsSent
 	p.ev.Duration = time.Since(p.start)
-	p.ev.Bytes = s.clientOut() - s.respMark
+	p.ev.Bytes = s.clientOut() - p.outStart
 	if s.discard && code == "" {
 		code = "aborted"
 	}
@@ -549,12 +556,14 @@ func (s *session) queryResponse(p *pending, typ byte, body []byte) error {
 		}
 		return s.dataRow(body, plan, q.cols, &q.rows)
 	case msgCommandComplete, msgEmptyQuery:
+		err := s.emit(typ, body) // counted in the statement's bytes
 		s.finishStatement(q, "")
-		return s.emit(typ, body)
+		return err
 	case msgErrorResponse:
 		code, _ := errorFields(body)
+		err := s.relayError(body)
 		s.finishStatement(q, code)
-		return s.relayError(body)
+		return err
 	case msgCopyOutResponse:
 		plan, ok := planAt(q.v, q.idx)
 		if !ok || !copyOutAllowed(plan) {
@@ -613,8 +622,7 @@ func (s *session) finishStatement(q *queryState, code string) {
 		ev := q.evs[q.idx]
 		ev.Rows = q.rows
 		ev.Duration = time.Since(q.start)
-		ev.Bytes = s.clientOut() - s.respMark
-		s.respMark = s.clientOut()
+		ev.Bytes = s.clientOut() - q.outMark
 		if s.discard && code == "" {
 			code = "aborted"
 		}
@@ -627,6 +635,7 @@ func (s *session) finishStatement(q *queryState, code string) {
 	q.idx++
 	q.rows = 0
 	q.cols = q.cols[:0]
+	q.outMark = s.clientOut()
 }
 
 // planAt returns the plan for the i-th statement's results. Results beyond

@@ -26,11 +26,10 @@ import (
 type session struct {
 	// outcomes are statement events finished since the last flush to the
 	// client; they are recorded once the response has left (flushClient),
-	// so that recording adds no latency. respMark is client.out when the
-	// current response (or statement of a multi-statement response) began:
-	// the bytes of a statement are counted from there.
+	// so that recording adds no latency. (The server itself sends a
+	// response only at Sync, Flush or the end of a query, so a statement's
+	// outcome waits for no more than its own response does.)
 	outcomes []*proxy.StatementEvent
-	respMark int64
 	e        *Engine
 	ps       *proxy.Session
 	log      *zap.Logger

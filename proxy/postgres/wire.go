@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -349,10 +350,16 @@ func decodeBind(b []byte) (bindMsg, bool) {
 	return m, r.done()
 }
 
+// maxBindLiteral bounds the bytes of one parameter value the audit log
+// keeps: a longer value is cut there and its length noted, so that large
+// parameters (documents, images) do not multiply into the log.
+const maxBindLiteral = 2048
+
 // appendBindLiterals appends the parameter values of a decoded Bind to dst
 // as the audit log's literals: text-format values as sent, binary ones as
 // \x and their bytes in hex (the parameter types are not known here), NULL
-// as NULL. The values share one allocation.
+// as NULL; values longer than maxBindLiteral bytes are cut, with
+// "…(N bytes)" after them. The values share one allocation.
 func appendBindLiterals(dst []string, m *bindMsg) []string {
 	if m.numParams == 0 {
 		return dst
@@ -366,17 +373,21 @@ func appendBindLiterals(dst []string, m *bindMsg) []string {
 		}
 		return false // no codes (all text), or a count the server will refuse
 	}
+	const cutNote = len("…(2147483647 bytes)")
 	size := 0
 	for i, r := 0, (reader{b: m.params}); i < m.numParams; i++ {
 		n := int(r.int32())
+		if n > maxBindLiteral {
+			size += cutNote
+		}
 		switch {
 		case n < 0:
 			size += len("NULL")
 		case isBinary(i):
-			size += 2 + 2*n
+			size += 2 + 2*min(n, maxBindLiteral)
 			r.bytes(n)
 		default:
-			size += n
+			size += min(n, maxBindLiteral)
 			r.bytes(n)
 		}
 	}
@@ -385,18 +396,27 @@ func appendBindLiterals(dst []string, m *bindMsg) []string {
 	ends := make([]int, 0, 8)
 	for i, r := 0, (reader{b: m.params}); i < m.numParams; i++ {
 		n := int(r.int32())
+		v := r.bytes(max(n, 0))
+		if n > maxBindLiteral {
+			v = v[:maxBindLiteral] // may split a UTF-8 sequence: the JSON encoder replaces it
+		}
 		switch {
 		case n < 0:
 			sb.WriteString("NULL")
 		case isBinary(i):
 			const digits = "0123456789abcdef"
 			sb.WriteString(`\x`)
-			for _, c := range r.bytes(n) {
+			for _, c := range v {
 				sb.WriteByte(digits[c>>4])
 				sb.WriteByte(digits[c&15])
 			}
 		default:
-			sb.Write(r.bytes(n))
+			sb.Write(v)
+		}
+		if n > maxBindLiteral {
+			sb.WriteString("…(")
+			sb.WriteString(strconv.Itoa(n))
+			sb.WriteString(" bytes)")
 		}
 		ends = append(ends, sb.Len())
 	}
