@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,4 +146,67 @@ func TestCheckpointTriggers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBufferedFsyncFollowsLingeredWrite: in buffered mode a batch gathers
+// for up to FsyncInterval before it is written, and its fsync then starts at
+// once: the deadline counts from when the batch began to gather, not from
+// the write (which would leave a record unsynced for another interval).
+func TestBufferedFsyncFollowsLingeredWrite(t *testing.T) {
+	fs := &timingFS{}
+	cfg := testConfig(t, t.TempDir())
+	cfg.Mode, cfg.FsyncInterval, cfg.FS = ModeBuffered, lingerMax, fs
+	l := openTestLog(t, cfg)
+	time.Sleep(50 * time.Millisecond) // let the opening records settle
+	best := time.Hour
+	for i := range 5 {
+		if err := l.Record(statementEvent(i)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(4 * lingerMax)
+		fs.mu.Lock()
+		if fs.syncAt.After(fs.writeAt) {
+			best = min(best, fs.syncAt.Sub(fs.writeAt))
+		}
+		fs.mu.Unlock()
+	}
+	// Counting from the write, the fsync would wait a whole interval.
+	if best >= lingerMax/2 {
+		t.Errorf("the fsync started %v after the lingered write at best; want at once (interval %v)", best, cfg.FsyncInterval)
+	}
+}
+
+// timingFS notes when its files were last written and synced.
+type timingFS struct {
+	OSFS
+	mu              sync.Mutex
+	writeAt, syncAt time.Time
+}
+
+func (f *timingFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
+	file, err := f.OSFS.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &timingFile{File: file, fs: f}, nil
+}
+
+type timingFile struct {
+	File
+	fs *timingFS
+}
+
+func (f *timingFile) Write(p []byte) (int, error) {
+	n, err := f.File.Write(p)
+	f.fs.mu.Lock()
+	f.fs.writeAt = time.Now()
+	f.fs.mu.Unlock()
+	return n, err
+}
+
+func (f *timingFile) Sync() error {
+	f.fs.mu.Lock()
+	f.fs.syncAt = time.Now()
+	f.fs.mu.Unlock()
+	return f.File.Sync()
 }

@@ -59,7 +59,8 @@ type writer struct {
 	synced     chainState // after the last fsynced record
 	syncedSize int64
 	unsynced   int       // records written, not covered by any fsync yet
-	unsyncedAt time.Time // when the oldest of them was written
+	unsyncedAt time.Time // when the oldest of them reached the writer
+	batchAt    time.Time // when the first record of the current batch reached the writer
 
 	// Buffered mode fsyncs in the background (syncLoop) so the writer keeps
 	// framing and writing meanwhile; inflight is the fsync under way. The
@@ -167,6 +168,7 @@ func (w *writer) run() {
 		select {
 		case p := <-w.l.queue:
 			w.batch = append(w.batch[:0], p)
+			w.batchAt = time.Now()
 			w.drain()
 			if w.cfg.Mode == ModeBuffered {
 				w.linger()
@@ -192,7 +194,9 @@ const lingerMax = 10 * time.Millisecond
 // a virtual disk every I/O is dear: with the window at 2ms instead of the
 // fsync interval, PostgreSQL point selects lost about 15% to audit instead
 // of about 9% (bench/audit-cost.sh). A record waits at most
-// min(FsyncInterval, lingerMax) to be written, and is fsynced right after.
+// min(FsyncInterval, lingerMax) to be written; its fsync starts right after
+// (or once the one in flight ends), because the fsync deadline counts from
+// when the batch began to gather.
 func (w *writer) linger() {
 	if len(w.batch) >= 4096 {
 		return
@@ -372,7 +376,12 @@ func (w *writer) commit(batch []*pending) {
 	if err == nil {
 		w.unsynced += n
 		if w.unsynced == n {
+			// Counted from when the batch began to gather, so that a batch
+			// that lingered for the whole interval is fsynced at once.
 			w.unsyncedAt = time.Now()
+			if len(batch) > 0 && !w.batchAt.IsZero() {
+				w.unsyncedAt = w.batchAt
+			}
 		}
 		switch {
 		case w.cfg.Mode == ModeStrict || rotateTo != "":

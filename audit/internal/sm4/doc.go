@@ -15,6 +15,13 @@
 // EncryptBlocks, for counter modes, interleaves up to three independent
 // blocks, which costs about half as much again as one.
 //
+// The tables (4 KiB, like the audit package's 8-bit GHASH table) are
+// indexed by key- and data-dependent bytes, as tjfoc's S-box is: a process
+// sharing the CPU's caches could learn about the key by timing. The audit
+// key protects literals at rest, and the proxy should run on a host that
+// does not run untrusted code; constant-time SM4 would need bitsliced or
+// AES-NI-based code.
+//
 // tjfoc/gmsm stays the reference: the tests check this package against it
 // and the standard's test vectors, and BenchmarkEncrypt and BenchmarkEncryptBlocks compare the two.
 package sm4
