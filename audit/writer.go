@@ -540,7 +540,7 @@ func (w *writer) describeDebris(file string, validBytes int64, cause string) *Di
 		return d
 	}
 	h := sm3.New()
-	n, err := io.Copy(&h, f)
+	n, err := io.Copy(h, f)
 	if err != nil {
 		return d
 	}

@@ -42,7 +42,7 @@ func TestAgainstReference(t *testing.T) {
 			d.Write(msg[off : off+step])
 			off += step
 		}
-		if got := d.Sum(nil); !bytes.Equal(got, want) {
+		if got := d.Sum32(); !bytes.Equal(got[:], want) {
 			t.Fatalf("len %d: got %x want %x", n, got, want)
 		}
 		for _, keyLen := range []int{0, 16, 32, 64, 100} {
@@ -65,7 +65,8 @@ func TestAgainstReference(t *testing.T) {
 }
 
 // BenchmarkHMAC432 is one record's MAC (32-byte previous MAC + 400-byte
-// line), here and with crypto/hmac over tjfoc/gmsm, in one run.
+// line), here and with crypto/hmac over tjfoc/gmsm, in one run. (The
+// portable Go compression this package had before measured 2189 ns.)
 func BenchmarkHMAC432(b *testing.B) {
 	buf := make([]byte, 432)
 	b.Run("audit-sm3", func(b *testing.B) {
