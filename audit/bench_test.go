@@ -123,7 +123,7 @@ func BenchmarkEncode(b *testing.B) {
 // BenchmarkFrame is the writer-side cost per record: seq, HMAC-SM3, hex.
 func BenchmarkFrame(b *testing.B) {
 	w := goldenWriter()
-	body := appendEventBody(nil, statementEvent(1), literalsDrop, nil)
+	body, _ := appendEventBody(nil, statementEvent(1), literalsDrop)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -218,6 +218,7 @@ func BenchmarkStatementRecord(b *testing.B) {
 		b.Fatal(err)
 	}
 	w := goldenWriter()
+	w.l.sealer = l.sealer
 	p := &pending{}
 	e := pointSelectEvent(1)
 	b.ReportAllocs()
@@ -226,7 +227,7 @@ func BenchmarkStatementRecord(b *testing.B) {
 			b.Fatal(err)
 		}
 		w.buf = w.buf[:0]
-		w.frame(p.body)
+		w.framePending(p)
 	}
 	b.SetBytes(int64(len(w.buf)))
 }
@@ -293,6 +294,7 @@ func BenchmarkWriterBuffered(b *testing.B) {
 	for range b.N {
 		p := l.pool.Get().(*pending)
 		p.body = append(p.body[:0], proto.body...)
+		p.litAt, p.plain = proto.litAt, append(p.plain[:0], proto.plain...)
 		p.meta = proto.meta
 		l.queue <- p
 	}

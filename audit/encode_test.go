@@ -46,7 +46,7 @@ func TestRecordEncodingGolden(t *testing.T) {
 			e.Time = at
 		}
 		w.buf = w.buf[:0]
-		w.frame(appendEventBody(nil, &e, tc.mode, nil))
+		w.frame(eventBody(&e, tc.mode))
 		out.WriteString("# " + tc.desc + "\n")
 		out.Write(w.buf)
 		line := bytes.TrimSuffix(w.buf, []byte{'\n'})
@@ -98,7 +98,7 @@ func FuzzAppendJSONString(f *testing.F) {
 // panic, and whatever it accepts must have a seq, a type and a MAC frame.
 func FuzzParseRecord(f *testing.F) {
 	w := goldenWriter()
-	w.frame(appendEventBody(nil, statementEvent(3), literalsPlain, nil))
+	w.frame(eventBody(statementEvent(3), literalsPlain))
 	f.Add(bytes.TrimSuffix(w.buf, []byte{'\n'}))
 	f.Add([]byte(`{"seq":1,"type":"checkpoint","checkpoint":{},"mac":"` + zeroMACHex + `"}`))
 	f.Add([]byte(`{"mac":"` + zeroMACHex + `"}`))
@@ -145,7 +145,7 @@ func FuzzVerify(f *testing.F) {
 // that ParseRecord accepts.
 func FuzzReader(f *testing.F) {
 	w := goldenWriter()
-	w.frame(appendEventBody(nil, statementEvent(3), literalsPlain, nil))
+	w.frame(eventBody(statementEvent(3), literalsPlain))
 	f.Add(w.buf, []byte("torn"))
 	f.Add([]byte("\n\n\n"), []byte{})
 	f.Add(bytes.Repeat([]byte("x"), 70<<10), w.buf) // longer than the read buffer

@@ -118,9 +118,12 @@ const (
 )
 
 // appendEventBody appends the event's JSON members (without braces, starting
-// with `"type":`) to dst. sealed is the already encrypted literals field value
-// when mode is literalsSealed.
-func appendEventBody(dst []byte, e *Event, mode literalMode, sealed []byte) []byte {
+// with `"type":`) to dst. In literalsSealed mode it writes an empty
+// literals_enc value and returns its offset in dst as litAt, where the
+// writer inserts the sealed literals; litAt is -1 when there is no such
+// value.
+func appendEventBody(dst []byte, e *Event, mode literalMode) (body []byte, litAt int) {
+	litAt = -1
 	dst = append(dst, `"type":`...)
 	dst = appendJSONString(dst, string(e.Type))
 	dst = append(dst, `,"time":"`...)
@@ -143,7 +146,7 @@ func appendEventBody(dst []byte, e *Event, mode literalMode, sealed []byte) []by
 			dst = appendStringsField(dst, "literals", e.Literals)
 		case literalsSealed:
 			dst = append(dst, `,"literals_enc":"`...)
-			dst = append(dst, sealed...)
+			litAt = len(dst)
 			dst = append(dst, '"')
 		default:
 			dst = appendIntField(dst, "literals_dropped", int64(len(e.Literals)))
@@ -173,7 +176,7 @@ func appendEventBody(dst []byte, e *Event, mode literalMode, sealed []byte) []by
 		}
 		dst = append(dst, '}')
 	}
-	return dst
+	return dst, litAt
 }
 
 func appendStringField(dst []byte, name, v string) []byte {

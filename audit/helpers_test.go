@@ -108,3 +108,10 @@ func logFiles(t testing.TB, dir string) []string {
 	}
 	return out
 }
+
+// eventBody is e's JSON members as a session encodes them, for tests that
+// frame records directly.
+func eventBody(e *Event, mode literalMode) []byte {
+	body, _ := appendEventBody(nil, e, mode)
+	return body
+}

@@ -63,26 +63,34 @@ func newSM4GCM(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// appendSealed appends base64(nonce || SM4-GCM(JSON array of literals)) to
-// dst. plain and sealed are scratch buffers, returned grown for reuse.
-func (s *literalSealer) appendSealed(dst, plain, sealed []byte, literals []string) (out, plainOut, sealedOut []byte, err error) {
-	plain = append(plain[:0], '[')
+// appendLiteralsPlain appends the plaintext that literals_enc seals, the
+// JSON array of the literals, to dst. Sessions build it; the writer seals it.
+func appendLiteralsPlain(dst []byte, literals []string) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, '[')
 	for i, l := range literals {
 		if i > 0 {
-			plain = append(plain, ',')
+			dst = append(dst, ',')
 		}
-		plain = appendJSONString(plain, l)
+		dst = appendJSONString(dst, l)
 	}
-	plain = append(plain, ']')
-	if uint64(len(plain)) > gcmMaxPlain {
-		return dst, plain, sealed, errors.New("literals too large for GCM")
+	dst = append(dst, ']')
+	if uint64(len(dst)-start) > gcmMaxPlain {
+		return dst, errors.New("literals too large for GCM")
 	}
+	return dst, nil
+}
+
+// appendSealedPlain appends base64(nonce || SM4-GCM(plain)) to dst with a
+// fresh random nonce. sealed is scratch, returned grown for reuse. plain
+// must be at most gcmMaxPlain bytes (appendLiteralsPlain checks).
+func (s *literalSealer) appendSealedPlain(dst, sealed, plain []byte) (out, sealedOut []byte) {
 	sealed = slices.Grow(sealed[:0], gcmNonceSize+len(plain)+gcmTagSize)[:gcmNonceSize]
-	if _, err := rand.Read(sealed); err != nil {
-		return dst, plain, sealed, err
-	}
+	// crypto/rand.Read never fails: it fills the buffer or crashes the
+	// program (Go 1.24 and later).
+	_, _ = rand.Read(sealed)
 	sealed = s.seal(sealed, plain)
-	return base64.StdEncoding.AppendEncode(dst, sealed), plain, sealed, nil
+	return base64.StdEncoding.AppendEncode(dst, sealed), sealed
 }
 
 // sealChunk is how many counter blocks seal encrypts per EncryptBlocks call

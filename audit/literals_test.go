@@ -140,3 +140,15 @@ func TestSealerConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// appendSealed is what a session and the writer do together:
+// base64(nonce || SM4-GCM(JSON array of literals)) appended to dst. plain
+// and sealed are scratch buffers, returned grown for reuse.
+func (s *literalSealer) appendSealed(dst, plain, sealed []byte, literals []string) (out, plainOut, sealedOut []byte, err error) {
+	plain, err = appendLiteralsPlain(plain[:0], literals)
+	if err != nil {
+		return dst, plain, sealed, err
+	}
+	out, sealed = s.appendSealedPlain(dst, sealed, plain)
+	return out, plain, sealed, nil
+}

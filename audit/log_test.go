@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,56 @@ func TestWriteCloseVerify(t *testing.T) {
 	lits, err := OpenLiterals(testKeys(t).SM4, rec.LiteralsEnc)
 	if err != nil || len(lits) != 1 || lits[0] != "11010519491231002X" {
 		t.Fatalf("OpenLiterals = %q, %v", lits, err)
+	}
+}
+
+// TestWriterSealsEachRecordsLiterals runs records with and without literals
+// through pooled pendings in buffered mode: each record's literals_enc opens
+// to its own literals (none left over from a reused pending), records
+// without literals have none, and the chain verifies.
+func TestWriterSealsEachRecordsLiterals(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	cfg.Mode = ModeBuffered
+	l := openTestLog(t, cfg)
+	want := [][]string{
+		{"11010519491231002X"}, nil, {"张三", "a\"b\\c\n", ""}, {}, {strings.Repeat("x", 3000)}, nil, {"5021"},
+	}
+	for i, lits := range want {
+		e := statementEvent(i)
+		e.Literals = lits
+		if err := l.Record(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, dir)
+	data, err := os.ReadFile(logFiles(t, dir)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		rec, err := ParseRecord([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Type != TypeStatement {
+			continue
+		}
+		if len(want[i]) == 0 {
+			if rec.LiteralsEnc != "" {
+				t.Errorf("record %d has no literals but literals_enc %q", i, rec.LiteralsEnc)
+			}
+		} else if got, err := OpenLiterals(testKeys(t).SM4, rec.LiteralsEnc); err != nil || !slices.Equal(got, want[i]) {
+			t.Errorf("record %d: literals %q, %v; want %q", i, got, err, want[i])
+		}
+		i++
+	}
+	if i != len(want) {
+		t.Fatalf("%d statement records, want %d", i, len(want))
 	}
 }
 

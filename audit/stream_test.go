@@ -280,7 +280,7 @@ func TestReaderWaitsForIncompleteLine(t *testing.T) {
 	writeN(t, l, 1, 1)
 	l.Close()
 	w := goldenWriter()
-	w.frame(appendEventBody(nil, statementEvent(99), literalsDrop, nil))
+	w.frame(eventBody(statementEvent(99), literalsDrop))
 	half := len(w.buf) / 2
 	files := logFiles(t, dir)
 	appendBytes(t, files[0], string(w.buf[:half]))
