@@ -240,3 +240,45 @@ func TestAuditPortalValuesOnce(t *testing.T) {
 		t.Errorf("literals of the three Executes: %d events, first %.40q…, then %q", len(executes), executes[0], executes[1:])
 	}
 }
+
+// TestAuditCappedBytes: a capped UPDATE's record carries the bytes of its
+// response (command tag or the proxy's error), without ReadyForQuery, like
+// any statement's.
+func TestAuditCappedBytes(t *testing.T) {
+	setupTestDB(t)
+	const q = "UPDATE people SET city = city WHERE id <= 2"
+	for _, tc := range []struct {
+		desc     string
+		cap      int64
+		wantCode string
+	}{
+		{desc: "within the cap", cap: 5},
+		{desc: "over the cap, rolled back", cap: 1, wantCode: fault.RowCapExceeded.PostgresState()},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			a := &recAuditor{}
+			plan := rules.StatementVerdict{Kind: "update", Outcome: rules.Allow, ModifyCap: tc.cap}
+			addr, srv := startProxy(t, passGate{plan: map[string]rules.StatementVerdict{q: plan}}, func(c *Config) { c.Audit = a })
+			rc := dialRaw(t, addr)
+			rc.send(&pgproto3.Query{String: q})
+			var sent int64
+			for {
+				m := rc.receive()
+				if _, ok := m.(*pgproto3.ReadyForQuery); ok {
+					break
+				}
+				sent += wireSize(t, m)
+			}
+			rc.conn.Close()
+			waitNoSessions(t, srv)
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			if len(a.done) != 1 {
+				t.Fatalf("%d outcomes, want 1", len(a.done))
+			}
+			if got := a.done[0]; got.Bytes != sent || sent == 0 || got.ErrorCode != tc.wantCode || got.Rows != 2 && tc.wantCode == "" {
+				t.Errorf("outcome: %d rows, %d bytes, code %q; want 2 rows, %d bytes, code %q", got.Rows, got.Bytes, got.ErrorCode, sent, tc.wantCode)
+			}
+		})
+	}
+}

@@ -58,16 +58,33 @@ func (s *session) runCapped(v *rules.Verdict, ev *proxy.StatementEvent, start ti
 	if s.txStatus == 'T' {
 		begin, undo, keep = "SAVEPOINT dbfence_cap", "ROLLBACK TO SAVEPOINT dbfence_cap", "RELEASE SAVEPOINT dbfence_cap"
 	}
+	// record queues the outcome once: endCapped calls it when the client's
+	// response is written through its completing message, so the bytes are
+	// known; the deferred call covers an exchange that broke off before
+	// that, so that the statement is in the audit log whatever happens.
+	mark := s.clientOut()
+	ended, queued := false, false
 	done := func(rows int64, code string) {
-		ev.Rows, ev.ErrorCode, ev.Duration = rows, code, time.Since(start)
+		ev.Rows, ev.ErrorCode, ev.Duration, ended = rows, code, time.Since(start), true
+	}
+	record := func() {
+		if queued {
+			return
+		}
+		queued = true
+		if !ended {
+			ev.ErrorCode, ev.Duration = "interrupted", time.Since(start)
+		}
+		ev.Bytes = s.clientOut() - mark
 		s.outcome(ev)
 	}
+	defer record()
 	if _, errBody, err := s.internalQuery(begin); err != nil {
 		return err
 	} else if errBody != nil {
 		code, _ := errorFields(errBody)
 		done(0, code)
-		return s.endCapped(errBody, nil)
+		return s.endCapped(record, errBody, nil)
 	}
 	type held struct {
 		typ  byte
@@ -99,7 +116,7 @@ func (s *session) runCapped(v *rules.Verdict, ev *proxy.StatementEvent, start ti
 		}
 		code, _ := errorFields(errBody)
 		done(0, code)
-		return s.endCapped(errBody, nil)
+		return s.endCapped(record, errBody, nil)
 	case rows < 0 || rows > sv.ModifyCap:
 		if _, _, err := s.internalQuery(undo); err != nil {
 			return err
@@ -110,7 +127,7 @@ func (s *session) runCapped(v *rules.Verdict, ev *proxy.StatementEvent, start ti
 		}
 		done(rows, fe.Kind.PostgresState())
 		s.e.m.proxyError(fe.Kind.String())
-		return s.endCapped(nil, fe)
+		return s.endCapped(record, nil, fe)
 	}
 	if _, errBody, err := s.internalQuery(keep); err != nil {
 		return err
@@ -118,7 +135,7 @@ func (s *session) runCapped(v *rules.Verdict, ev *proxy.StatementEvent, start ti
 		// COMMIT failed (a deferred constraint): the change is gone.
 		code, _ := errorFields(errBody)
 		done(0, code)
-		return s.endCapped(errBody, nil)
+		return s.endCapped(record, errBody, nil)
 	}
 	done(rows, "")
 	for _, m := range response {
@@ -126,13 +143,15 @@ func (s *session) runCapped(v *rules.Verdict, ev *proxy.StatementEvent, start ti
 			return err
 		}
 	}
-	return s.endCapped(nil, nil)
+	return s.endCapped(record, nil, nil)
 }
 
 // endCapped ends a capped run's exchange with the client: the server's
 // error (redacted as usual) or the proxy's, then ReadyForQuery with the
-// transaction status the client's session is now in.
-func (s *session) endCapped(serverErr []byte, fe *fault.Error) error {
+// transaction status the client's session is now in. record queues the
+// statement's outcome; it is called before ReadyForQuery, whose bytes are
+// not the statement's, as for any statement.
+func (s *session) endCapped(record func(), serverErr []byte, fe *fault.Error) error {
 	switch {
 	case serverErr != nil:
 		if err := s.relayError(serverErr); err != nil {
@@ -144,6 +163,7 @@ func (s *session) endCapped(serverErr []byte, fe *fault.Error) error {
 			return err
 		}
 	}
+	record()
 	if err := s.toClient(msgReadyForQuery, []byte{s.txStatus}); err != nil {
 		return err
 	}
