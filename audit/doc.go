@@ -59,8 +59,10 @@
 // # Durability (group commit)
 //
 // One writer goroutine owns the file. Record encodes the event in the
-// caller's goroutine and queues it; the writer drains the queue into a batch,
-// frames each record (seq, MAC), writes the batch with one write(2), and:
+// caller's goroutine and queues it, the literals as a plaintext JSON array;
+// the writer drains the queue into a batch, seals each record's literals
+// (SM4-GCM, where its tables stay in cache across the batch), frames each
+// record (seq, MAC), writes the batch with one write(2), and:
 //
 //   - strict: fsyncs, then releases the callers; at most FsyncRecords records
 //     share one fsync. Records arriving during an fsync form the next batch.
@@ -151,6 +153,7 @@
 //
 // Record, Subscribe, Health and Stats may be called from any goroutine.
 // Record encodes in the caller and never touches the file; the writer
-// goroutine alone owns the file, the chain state and the HMAC. Close must be
+// goroutine alone owns the file, the chain state, the HMAC and the sealing
+// of literals. Close must be
 // called once; Record after Close returns ErrClosed.
 package audit
