@@ -94,7 +94,11 @@ type Event struct {
 	Bytes int64 `json:"bytes,omitempty"`
 	// DurationUS is the statement duration in microseconds.
 	DurationUS int64 `json:"duration_us,omitempty"`
-	// ErrorCode is the error returned to the client (MySQL code or SQLSTATE).
+	// ErrorCode is the error returned to the client (MySQL code or SQLSTATE)
+	// or, in an outcome, one of: "aborted" (the proxy cut the result off),
+	// "skipped" (the server did not run the statement after an earlier
+	// error), "interrupted" (the exchange broke off first: client gone,
+	// backend lost; rows and bytes are those sent until then).
 	ErrorCode string `json:"error_code,omitempty"`
 	// ApprovalID links bulk-export approvals to the statements they allowed.
 	ApprovalID string `json:"approval_id,omitempty"`

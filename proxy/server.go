@@ -103,6 +103,16 @@ func (s *Server) Serve(ln net.Listener) error {
 				delete(s.sessions, sess.ID)
 				s.mu.Unlock()
 			}()
+			// A bug met by one session ends that session, not the proxy.
+			// The handler's own deferred clean-up (audit of the statements
+			// in flight, closing both connections) has run by now.
+			defer func() {
+				if r := recover(); r != nil {
+					c.Close()
+					s.Log.Error("session failed on an internal error; its connection was closed",
+						zap.Uint64("session", sess.ID), zap.Any("panic", r), zap.StackSkip("stack", 1))
+				}
+			}()
 			s.Handler.ServeConn(s.ctx, c, sess)
 		}()
 	}

@@ -157,8 +157,8 @@ func (s *session) auditRefusal(cmd byte, command string, start time.Time, v *rul
 // auditBeforeForward records the statements about to be forwarded. An error
 // (strict audit could not make the record durable) refuses them.
 func (s *session) auditBeforeForward(command string, start time.Time, v *rules.Verdict) ([]*proxy.StatementEvent, *fault.Error) {
-	evs := make([]*proxy.StatementEvent, len(v.Statements))
 	s.noteMonitor(v)
+	s.open = s.open[:0]
 	for i := range v.Statements {
 		ev := s.newEvent(command, start)
 		ev.ApplyVerdict(&v.Statements[i])
@@ -168,11 +168,46 @@ func (s *session) auditBeforeForward(command string, start time.Time, v *rules.V
 		}
 		if err := s.e.cfg.Audit.Statement(ev); err != nil {
 			s.log.Error("audit unavailable; statement refused", zap.Error(err))
-			return nil, fault.Wrap(fault.AuditUnavailable, err, "dbfence: the audit log cannot be written; statements are refused until it recovers")
+			fe := fault.Wrap(fault.AuditUnavailable, err, "dbfence: the audit log cannot be written; statements are refused until it recovers")
+			// The statements recorded before are not forwarded either.
+			code, _ := fe.Kind.MySQL()
+			for _, ev := range s.open {
+				ev.ErrorCode = strconv.Itoa(int(code))
+			}
+			s.finishOpen()
+			return nil, fe
 		}
-		evs[i] = ev
+		s.open = append(s.open, ev)
 	}
-	return evs, nil
+	return s.open, nil
+}
+
+// finishOpen records the outcomes of the open statements.
+func (s *session) finishOpen() {
+	for i, ev := range s.open {
+		s.e.cfg.Audit.StatementDone(ev)
+		s.open[i] = nil
+	}
+	s.open = s.open[:0]
+}
+
+// interruptOpen records the open statements as interrupted when their
+// exchange broke off (client gone, backend lost, proxy failure) before
+// their outcome was known: whatever happens, a forwarded statement has an
+// outcome in the audit log. Rows are those relayed so far; the bytes sent
+// so far are counted on the last statement.
+func (s *session) interruptOpen() {
+	if len(s.open) == 0 {
+		return
+	}
+	for _, ev := range s.open {
+		if ev.ErrorCode == "" {
+			ev.ErrorCode = "interrupted"
+		}
+		ev.Duration = time.Since(ev.Start)
+	}
+	s.open[len(s.open)-1].Bytes = int64(s.client.bytesOut)
+	s.finishOpen()
 }
 
 // planAt returns the plan for the i-th result of a text. Results beyond the
@@ -239,15 +274,15 @@ func (s *session) handleQuery(pkt []byte) error {
 		}
 		rs = resultState{plan: plan, cols: rs.cols[:0], restricted: v.Restricted}
 		more, err := s.relayResult(&rs, &aborted)
-		if err != nil {
-			return err
-		}
 		if i < len(evs) {
 			evs[i].Rows = rs.rows
 			evs[i].Duration = time.Since(start)
 			if aborted {
 				evs[i].ErrorCode = "aborted"
 			}
+		}
+		if err != nil {
+			return err
 		}
 		if plan != nil && plan.ChangesSession {
 			changes = true
@@ -272,9 +307,7 @@ func (s *session) handleQuery(pkt []byte) error {
 	// Outcomes are recorded after the response left, so that recording them
 	// adds no latency; a client that vanished still gets its statement's
 	// outcome in the log.
-	for _, ev := range evs {
-		s.e.cfg.Audit.StatementDone(ev)
-	}
+	s.finishOpen()
 	if err != nil {
 		return err
 	}
@@ -391,6 +424,7 @@ func (s *session) handleExecute(pkt []byte) error {
 		s.log.Error("audit unavailable; execution refused", zap.Error(err))
 		return s.refuse(fault.Wrap(fault.AuditUnavailable, err, "dbfence: the audit log cannot be written; statements are refused until it recovers"))
 	}
+	s.open = append(s.open[:0], ev)
 	st.cursorOpen = false
 	st.rowsSent = 0
 	if err := s.forwardNoResponse(pkt); err != nil {
@@ -400,6 +434,7 @@ func (s *session) handleExecute(pkt []byte) error {
 	rs := resultState{plan: &st.verdict, binary: true, stmt: st, restricted: st.restricted}
 	for {
 		more, err := s.relayResult(&rs, &aborted)
+		ev.Rows = rs.rows
 		if err != nil {
 			return err
 		}
@@ -411,7 +446,6 @@ func (s *session) handleExecute(pkt []byte) error {
 		}
 		rs = resultState{plan: &st.verdict, binary: true, stmt: st, cols: rs.cols[:0], restricted: st.restricted}
 	}
-	ev.Rows = rs.rows
 	ev.Bytes = int64(s.client.bytesOut)
 	ev.Duration = time.Since(start)
 	if aborted {
@@ -421,7 +455,7 @@ func (s *session) handleExecute(pkt []byte) error {
 		s.e.m.commands[gm.COM_STMT_EXECUTE].ok.Inc()
 	}
 	err := s.flushClient()
-	s.e.cfg.Audit.StatementDone(ev)
+	s.finishOpen()
 	if err != nil {
 		return err
 	}
@@ -605,10 +639,14 @@ func (s *session) runCappedModification(v *rules.Verdict, ev *proxy.StatementEve
 		return err
 	}
 	answer := append([]byte(nil), p...)
-	defer func() {
+	// done records the outcome once the client's answer is written; an
+	// exchange that breaks off before is recorded by interruptOpen.
+	done := func(err error) error {
 		ev.Duration = time.Since(start)
-		s.e.cfg.Audit.StatementDone(ev)
-	}()
+		ev.Bytes = int64(s.client.bytesOut)
+		s.finishOpen()
+		return err
+	}
 	info, ok := parseOK(answer)
 	if answer[0] != hdrOK || !ok || info.status&statusMoreResults != 0 {
 		if err := s.backendExec(undo); err != nil {
@@ -618,9 +656,9 @@ func (s *session) runCappedModification(v *rules.Verdict, ev *proxy.StatementEve
 			ev.ErrorCode = strconv.Itoa(int(errCode(answer)))
 			s.e.m.commands[gm.COM_QUERY].failed.Inc()
 			if err := s.toClient(s.serverError(answer, v.Restricted)); err != nil {
-				return err
+				return done(err)
 			}
-			return s.flushClient()
+			return done(s.flushClient())
 		}
 		return backendError{fmt.Errorf("unexpected answer 0x%02x to a capped modification", answer[0])}
 	}
@@ -632,9 +670,9 @@ func (s *session) runCappedModification(v *rules.Verdict, ev *proxy.StatementEve
 		code, _ := fault.RowCapExceeded.MySQL()
 		ev.ErrorCode = strconv.Itoa(int(code))
 		s.log.Warn("bulk modification rolled back", zap.Uint64("affected", info.affectedRows), zap.Int64("cap", limit))
-		return s.refuse(fault.New(fault.RowCapExceeded,
+		return done(s.refuse(fault.New(fault.RowCapExceeded,
 			"dbfence: the %s affected %d rows, more than the %d your role may change at once; it was rolled back; an approval is needed",
-			strings.ToUpper(v.Statements[0].Kind), info.affectedRows, limit))
+			strings.ToUpper(v.Statements[0].Kind), info.affectedRows, limit)))
 	}
 	if err := s.backendExec(keep); err != nil {
 		return err
@@ -644,9 +682,9 @@ func (s *session) runCappedModification(v *rules.Verdict, ev *proxy.StatementEve
 	}
 	s.e.m.commands[gm.COM_QUERY].ok.Inc()
 	if err := s.toClient(answer); err != nil {
-		return err
+		return done(err)
 	}
-	return s.flushClient()
+	return done(s.flushClient())
 }
 
 // clearInTrans clears SERVER_STATUS_IN_TRANS in an OK packet: the

@@ -58,6 +58,10 @@ type session struct {
 	charsetMaskers map[rules.Masker]rules.Masker
 	// closedByClient is set when the client said COM_QUIT.
 	closedByClient bool
+	// open are the events of the statements forwarded whose outcome is not
+	// recorded yet: finishOpen records them when the response is relayed,
+	// interruptOpen when the exchange breaks off first.
+	open []*proxy.StatementEvent
 }
 
 // preparedStmt is what the proxy keeps per server-side prepared statement.
@@ -100,6 +104,7 @@ func newSession(e *Engine, c net.Conn, ps *proxy.Session) *session {
 }
 
 func (s *session) close() {
+	s.interruptOpen()
 	s.clientConn.Close()
 	if s.backendConn != nil {
 		s.backendConn.Close()
@@ -527,6 +532,9 @@ func (s *session) run(ctx context.Context) {
 		start := time.Now()
 		cmd := pkt[0]
 		keep, err := s.dispatch(cmd, pkt)
+		if err != nil {
+			s.interruptOpen() // while bytesOut still counts this exchange
+		}
 		s.e.m.commands[cmd].latency.Observe(time.Since(start).Seconds())
 		s.e.m.bytesIn.Add(float64(s.client.bytesIn))
 		s.e.m.bytesOut.Add(float64(s.client.bytesOut))

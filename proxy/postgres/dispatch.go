@@ -359,6 +359,8 @@ func (s *session) handleQuery(body []byte) error {
 		}
 		ev, fe := s.auditStatement("query", start, &v.Statements[i], approvalID, literals)
 		if fe != nil {
+			// The statements recorded before are not forwarded either.
+			s.notForwarded(fe, qs.evs[:i]...)
 			return s.refuseSimple(fe)
 		}
 		qs.evs[i] = ev
@@ -371,9 +373,11 @@ func (s *session) handleQuery(body []byte) error {
 	}
 	s.out = append(append(s.out[:0], v.Forward...), 0)
 	if err := s.toBackend(msgQuery, s.out); err != nil {
+		s.interrupted(qs.evs...)
 		return err
 	}
 	if err := s.enqueue(pending{kind: pendQuery, query: qs, start: start}); err != nil {
+		s.interrupted(qs.evs...)
 		return err
 	}
 	return s.flushAndDrain()
@@ -536,18 +540,25 @@ func (s *session) handleExecute(body []byte) error {
 		s.out = append(append(s.out[:0], 'P'), nameB...)
 		s.out = append(s.out, 0)
 		if err := s.toBackend(msgDescribe, s.out); err != nil {
+			s.interrupted(ev)
 			return err
 		}
 		if err := s.enqueue(pending{kind: pendInjectedDescribe, name: name, portal: p}); err != nil {
+			s.interrupted(ev)
 			return err
 		}
 	}
 	s.noteSessionChange(p.plan)
 	s.noteNameChange(p.plan)
 	if err := s.toBackend(msgExecute, body); err != nil {
+		s.interrupted(ev)
 		return err
 	}
-	return s.enqueue(pending{kind: pendExecute, name: name, portal: p, ev: ev, start: start})
+	if err := s.enqueue(pending{kind: pendExecute, name: name, portal: p, ev: ev, start: start}); err != nil {
+		s.interrupted(ev)
+		return err
+	}
+	return nil
 }
 
 func (s *session) handleClose(body []byte) error {

@@ -762,6 +762,62 @@ func (s *session) clientOut() int64 {
 // outcome queues a finished statement's event; flushClient records it.
 func (s *session) outcome(ev *proxy.StatementEvent) { s.outcomes = append(s.outcomes, ev) }
 
+// interrupted queues the outcome of statements recorded as forwarded whose
+// exchange broke off before their response (client gone, backend lost,
+// proxy failure): whatever happens, such a statement has an outcome in the
+// audit log. Rows and bytes are those already set, if any.
+func (s *session) interrupted(evs ...*proxy.StatementEvent) {
+	for _, ev := range evs {
+		if ev.ErrorCode == "" {
+			ev.ErrorCode = "interrupted"
+		}
+		ev.Duration = time.Since(ev.Start)
+		s.outcome(ev)
+	}
+}
+
+// notForwarded queues the outcome of statements recorded as forwarded that
+// were refused after all, with fe's SQLSTATE.
+func (s *session) notForwarded(fe *fault.Error, evs ...*proxy.StatementEvent) {
+	for _, ev := range evs {
+		ev.ErrorCode = fe.Kind.PostgresState()
+		ev.Duration = time.Since(ev.Start)
+		s.outcome(ev)
+	}
+}
+
+// interruptQueued queues, when the session ends, the outcomes of the
+// statements still awaiting their response, with the rows and bytes
+// relayed so far.
+func (s *session) interruptQueued() {
+	out := s.clientOut()
+	for i := s.qh; i < len(s.queue); i++ {
+		p := &s.queue[i]
+		switch {
+		case p.kind == pendQuery && p.query != nil:
+			q := p.query
+			for ; q.idx < len(q.evs); q.idx++ {
+				ev := q.evs[q.idx]
+				ev.Rows = q.rows
+				if p.answered {
+					ev.Bytes = out - q.outMark
+				}
+				q.rows, q.outMark = 0, out
+				s.interrupted(ev)
+			}
+		case p.kind == pendExecute && p.ev != nil:
+			if p.portal != nil {
+				p.ev.Rows = p.portal.rowsSent
+			}
+			if p.answered {
+				p.ev.Bytes = out - p.outStart
+			}
+			s.interrupted(p.ev)
+			p.ev = nil
+		}
+	}
+}
+
 // recordOutcomes records the queued outcomes.
 func (s *session) recordOutcomes() {
 	for i, ev := range s.outcomes {

@@ -150,7 +150,8 @@ func newSession(e *Engine, c net.Conn, ps *proxy.Session) *session {
 }
 
 func (s *session) close() {
-	s.recordOutcomes() // statements finished when the session broke off
+	s.interruptQueued()
+	s.recordOutcomes() // statements finished or cut off when the session ended
 	if s.backend != nil && !s.terminated {
 		_ = s.backend.writeMessage(msgTerminate, nil)
 		_ = s.backend.flush()

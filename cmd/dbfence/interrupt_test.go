@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dbfence/dbfence/audit"
+)
+
+// connTaker keeps the connections a driver dials, so that a test can cut
+// one off in the middle of a result, as a crashing client would.
+type connTaker struct {
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (c *connTaker) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err == nil {
+		c.mu.Lock()
+		c.conns = append(c.conns, conn)
+		c.mu.Unlock()
+	}
+	return conn, err
+}
+
+func (c *connTaker) cutAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, conn := range c.conns {
+		conn.Close()
+	}
+	c.conns = nil
+}
+
+// readSome reads n rows of a large result, then the client vanishes.
+func readSome(t *testing.T, rows interface {
+	Next() bool
+	Err() error
+}, n int, cut func()) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		if !rows.Next() {
+			t.Fatalf("row %d: result ended early: %v", i, rows.Err())
+		}
+	}
+	cut()
+}
+
+// TestInterruptedStatementIsAudited: a statement whose client vanishes in
+// the middle of a large result still has an outcome record, marked
+// interrupted, with the rows and bytes sent before the client left — on both
+// protocols, for a text query and for a prepared statement's execution.
+func TestInterruptedStatementIsAudited(t *testing.T) {
+	p := startDemoProxy(t, nil)
+	const rowsBefore = 50
+	var taker connTaker
+	mysql.RegisterDialContext("cut", func(ctx context.Context, addr string) (net.Conn, error) {
+		return taker.dial(ctx, "tcp", addr)
+	})
+	for _, tc := range []struct {
+		name, sql string
+		args      []any
+	}{
+		{"mysql text", "SELECT seq, REPEAT('t', 1000) FROM seq_1_to_200000", nil},
+		{"mysql prepared", "SELECT seq, REPEAT('p', ?) FROM seq_1_to_200000", []any{1000}},
+	} {
+		db, err := sql.Open("mysql", fmt.Sprintf("root@cut(%s)/gov", p.mysql))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query(tc.sql, tc.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		readSome(t, rows, rowsBefore, taker.cutAll)
+		rows.Close()
+		db.Close()
+	}
+	ctx := context.Background()
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeExec} {
+		cfg, err := pgx.ParseConfig("postgres://postgres@" + p.postgres + "/gov?sslmode=disable")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.DialFunc = taker.dial
+		c, err := pgx.ConnectConfig(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := c.Query(ctx, "SELECT g, repeat('q', 1000) FROM generate_series(1, 200000) g", mode)
+		if err != nil {
+			t.Fatalf("%v: %v", mode, err)
+		}
+		readSome(t, rows, rowsBefore, taker.cutAll)
+		rows.Close()
+		c.Close(ctx)
+	}
+	p.stop()
+
+	r, err := audit.NewReader(p.auditDir, audit.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	interrupted := map[string]int{}
+	for {
+		rec, _, err := r.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.ToLower(rec.Normalized), "repeat") || rec.DurationUS == 0 {
+			continue // not an outcome of the statements above
+		}
+		if rec.ErrorCode != "interrupted" || rec.Rows < rowsBefore || rec.Bytes < rowsBefore*1000 {
+			t.Errorf("outcome of %s %s %q: code %q, %d rows, %d bytes; want interrupted, at least %d rows and %d bytes",
+				rec.Protocol, rec.Type, rec.Normalized, rec.ErrorCode, rec.Rows, rec.Bytes, rowsBefore, rowsBefore*1000)
+		}
+		interrupted[rec.Protocol+" "+string(rec.Type)]++
+	}
+	for _, want := range []string{"mysql statement", "mysql execute", "postgres statement", "postgres execute"} {
+		if interrupted[want] != 1 {
+			t.Errorf("%d interrupted outcome records for %s, want 1 (all: %v)", interrupted[want], want, interrupted)
+		}
+	}
+}
