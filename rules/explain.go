@@ -7,6 +7,7 @@ import (
 
 	"github.com/dbfence/dbfence/rules/facts"
 	"github.com/dbfence/dbfence/rules/mysqlsql"
+	"github.com/dbfence/dbfence/rules/pgsql"
 )
 
 // Explain writes, for `dbfence explain`, what the engine decides on text
@@ -23,14 +24,27 @@ func Explain(w io.Writer, e *Engine, sess *Session, text string) error {
 		ew.printf(" (monitor)")
 	}
 	ew.printf("; policy version %q\n", st.policy.version)
-	v := e.CheckMySQL(sess, text)
-	if v.Refusal != nil {
-		code, state := v.Refusal.Kind.MySQL()
-		ew.printf("refused: %s (MySQL error %d, SQLSTATE %s): %s\n", v.Refusal.Kind, code, state, v.Refusal.Message)
+	var v *Verdict
+	var all []*facts.Statement
+	if sess.Protocol == ProtocolPostgres {
+		v = e.CheckPostgres(sess, text)
+		if v.Refusal != nil {
+			ew.printf("refused: %s (SQLSTATE %s): %s\n", v.Refusal.Kind, v.Refusal.Kind.PostgresState(), v.Refusal.Message)
+		}
+		if !role.unrestricted {
+			all = explainPostgresFacts(e, sess, text)
+		}
 	} else {
+		v = e.CheckMySQL(sess, text)
+		if v.Refusal != nil {
+			code, state := v.Refusal.Kind.MySQL()
+			ew.printf("refused: %s (MySQL error %d, SQLSTATE %s): %s\n", v.Refusal.Kind, code, state, v.Refusal.Message)
+		}
+		all = explainFacts(st, sess, text, role.unrestricted)
+	}
+	if v.Refusal == nil {
 		ew.printf("forward: %s\n", v.Forward)
 	}
-	all := explainFacts(st, sess, text, role.unrestricted)
 	for i, sv := range v.Statements {
 		ew.printf("statement %d: %s: %s (rule %s)\n", i+1, sv.Kind, sv.Outcome, sv.Rule)
 		ew.printf("  reason: %s\n", sv.Reason)
@@ -85,6 +99,24 @@ func explainFacts(st *engineState, sess *Session, text string, shallow bool) []*
 		out[i], newDB = st.analyzer.Analyze(s, db, mode, depth)
 		if newDB != "" {
 			db = newDB
+		}
+	}
+	return out
+}
+
+// explainPostgresFacts analyses a PostgreSQL text for display, in the
+// session's database and search_path, as decidePostgres does.
+func explainPostgresFacts(e *Engine, sess *Session, text string) []*facts.Statement {
+	stmts, err := pgsql.Parse(text)
+	if err != nil {
+		return nil
+	}
+	env := pgsql.Env{Catalog: e.pg.get(sess.Database), SearchPath: sess.SearchPath, SearchPathKnown: sess.SearchPathKnown, User: sess.User}
+	out := make([]*facts.Statement, len(stmts))
+	for i, s := range stmts {
+		out[i] = pgsql.Analyze(s, env)
+		if out[i].ChangesSession {
+			env.SearchPathKnown = false
 		}
 	}
 	return out

@@ -39,6 +39,10 @@ func TestCLI(t *testing.T) {
 		{"check of a missing file", []string{"check", "--config", filepath.Join(dir, "none.yaml")}, 1, "", "no such file"},
 		{"explain a transformed masked column", []string{"explain", "--offline", "--config", "../../configs/demo.yaml", "--user", "clerk", "--database", "gov",
 			"SELECT UPPER(address) FROM person WHERE id = 1"}, 0, "deny", ""},
+		{"explain a PostgreSQL statement", []string{"explain", "--offline", "--config", "../../configs/demo.yaml", "--protocol", "postgres",
+			"--user", "clerk", "--database", "gov", "--search-path", "gov, public", "SELECT upper(address) FROM gov.person"}, 0,
+			"database gov, search_path gov, public\nuser clerk: role clerk", ""},
+		{"explain knows two protocols", []string{"explain", "--config", "../../configs/demo.yaml", "--protocol", "oracle", "--user", "clerk", "SELECT 1"}, 2, "", "Usage"},
 		{"explain needs a user", []string{"explain", "--config", "../../configs/demo.yaml", "SELECT 1"}, 2, "", "Usage"},
 		{"discover needs a DSN", []string{"discover"}, 2, "", "Usage"},
 		{"serve with a bad policy fails before listening", []string{"serve", "--config", bad}, 1, "", "bad.yaml:8"},
@@ -64,5 +68,20 @@ func TestUnmaskReversesTokens(t *testing.T) {
 	}
 	if code, _, _ := cli("unmask", "--key", "hex:ffffffffffffffffffffffffffffffff", token); code != 1 {
 		t.Fatalf("a wrong key must not unmask (exit %d)", code)
+	}
+}
+
+// TestExplainPostgresReadsTheCatalog: explaining a PostgreSQL statement
+// reads the database's catalog and the search_path ALTER DATABASE gives it,
+// so an unqualified name resolves as in a real session and masked columns
+// show their classes.
+func TestExplainPostgresReadsTheCatalog(t *testing.T) {
+	startDemoProxy(t, nil) // seeds the demo databases
+	code, out, errOut := cli("explain", "--config", "../../configs/demo.yaml", "--protocol", "postgres", "--user", "clerk", "--database", "gov",
+		"SELECT name, id_card FROM person WHERE id = 1")
+	for _, want := range []string{"search_path gov, public", "statement 1: select: allow", `column 2: masked (class "id_card"`, "expected origin gov.person.id_card"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("exit %d, want %q in\n%s%s", code, want, out, errOut)
+		}
 	}
 }

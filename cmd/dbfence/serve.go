@@ -27,7 +27,7 @@ import (
 )
 
 func init() {
-	register("serve", "run the proxy (MySQL, admin HTTP) in the foreground", runServe)
+	register("serve", "run the proxy (MySQL, PostgreSQL, admin HTTP) in the foreground", runServe)
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {

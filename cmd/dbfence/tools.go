@@ -14,11 +14,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dbfence/dbfence/config"
 	"github.com/dbfence/dbfence/discover"
 	"github.com/dbfence/dbfence/masking"
 	"github.com/dbfence/dbfence/rules"
 	"github.com/dbfence/dbfence/rules/catalog"
+	"github.com/dbfence/dbfence/rules/pgsql"
 )
 
 func init() {
@@ -64,17 +67,26 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	user := fs.String("user", "", "database user the statement is decided for (required)")
 	db := fs.String("database", "", "current database (default: none)")
 	addr := fs.String("client-addr", "127.0.0.1", "client address, for network allowlists")
-	sqlMode := fs.String("sql-mode", "", "session sql_mode (default: the server's, as read with the metadata account)")
+	protocol := fs.String("protocol", "mysql", "the client's protocol and SQL dialect: mysql or postgres")
+	sqlMode := fs.String("sql-mode", "", "MySQL: session sql_mode (default: the server's, as read with the metadata account)")
+	searchPath := fs.String("search-path", "", "PostgreSQL: the session's search_path (default: what ALTER ROLE/DATABASE ... SET gives the user\nin that database, read with the metadata account, else the server's built-in \"$user\", public)")
 	offline := fs.Bool("offline", false, "do not read the catalog from the backend (names resolve to unknown)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: dbfence explain --config FILE --user U [--database DB] \"SQL\"\n\nPrints the decision, the rule and the lineage of each output column for\nthe statement as that user would send it. Nothing is executed. The catalog\nis read through the configured metadata account unless --offline.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: dbfence explain --config FILE --user U [--protocol postgres] [--database DB] \"SQL\"\n\n"+
+			"Prints the decision, the rule and the lineage of each output column for\nthe statement as that user would send it. Nothing is executed. The catalog\n"+
+			"is read through the configured metadata account of the protocol's backend\n(mysql.metadata or postgres.metadata) unless --offline.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *user == "" || fs.NArg() != 1 {
+	if *user == "" || fs.NArg() != 1 || *protocol != "mysql" && *protocol != "postgres" {
 		fs.Usage()
+		return 2
+	}
+	ip, err := netip.ParseAddr(*addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "dbfence explain: --client-addr: %v\n", err)
 		return 2
 	}
 	cfg, err := config.Load(*cfgPath)
@@ -87,28 +99,23 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
 	}
-	var cat *catalog.Catalog
-	version, mariaDB := uint32(101100), true
-	if dsn, err := metadataDSN(cfg); err == nil && dsn != "" && !*offline {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if cat, err = catalog.LoadMySQL(ctx, dsn, catalog.LoadOptions{}); err != nil {
-			fmt.Fprintf(stderr, "dbfence explain: catalog not loaded (%v); use --offline to explain without it\n", err)
-			return 1
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var eng *rules.Engine
+	var sess *rules.Session
+	if *protocol == "postgres" {
+		eng, sess, err = explainPostgres(ctx, cfg, policy, *user, *db, *searchPath, *offline)
+	} else {
+		eng, sess, err = explainMySQL(ctx, cfg, policy, *user, *db, *sqlMode, *offline)
 	}
-	eng, err := rules.NewEngine(policy, cat, maskerFactory, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "%v\n", err)
+		fmt.Fprintf(stderr, "dbfence explain: %v\n", err)
 		return 1
 	}
-	ip, err := netip.ParseAddr(*addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "dbfence explain: --client-addr: %v\n", err)
-		return 2
+	sess.ClientAddr = ip
+	if sess.Protocol == rules.ProtocolPostgres {
+		fmt.Fprintf(stdout, "database %s, search_path %s\n", sess.Database, strings.Join(sess.SearchPath, ", "))
 	}
-	sess := &rules.Session{Protocol: rules.ProtocolMySQL, User: *user, ClientAddr: ip, Database: *db,
-		SQLMode: rules.ParseSQLMode(*sqlMode), ServerVersion: version, MariaDB: mariaDB, Charset: "utf8mb4"}
 	if fe := eng.Admit(*user, ip); fe != nil {
 		fmt.Fprintf(stdout, "connection refused at the handshake: %s\n", fe.Message)
 	}
@@ -117,6 +124,104 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// explainMySQL builds the engine and session of a MySQL explanation.
+func explainMySQL(ctx context.Context, cfg *config.Config, policy *rules.Policy, user, db, sqlMode string, offline bool) (*rules.Engine, *rules.Session, error) {
+	var cat *catalog.Catalog
+	version, mariaDB := uint32(101100), true
+	dsn, err := metadataDSN(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if dsn != "" && !offline {
+		if cat, err = catalog.LoadMySQL(ctx, dsn, catalog.LoadOptions{}); err != nil {
+			return nil, nil, fmt.Errorf("catalog not loaded (%v); use --offline to explain without it", err)
+		}
+	}
+	eng, err := rules.NewEngine(policy, cat, maskerFactory, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return eng, &rules.Session{Protocol: rules.ProtocolMySQL, User: user, Database: db,
+		SQLMode: rules.ParseSQLMode(sqlMode), ServerVersion: version, MariaDB: mariaDB, Charset: "utf8mb4"}, nil
+}
+
+// explainPostgres builds the engine and session of a PostgreSQL
+// explanation. The database defaults to the user's name, as for libpq.
+func explainPostgres(ctx context.Context, cfg *config.Config, policy *rules.Policy, user, db, searchPath string, offline bool) (*rules.Engine, *rules.Session, error) {
+	if db == "" {
+		db = user
+	}
+	eng, err := rules.NewEngine(policy, nil, maskerFactory, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := postgresMetadataConnString(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if searchPath == "" && conn != "" && !offline {
+		if searchPath, err = postgresSearchPathFor(ctx, conn, user, db); err != nil {
+			return nil, nil, fmt.Errorf("reading the search_path of %s in %s: %v (pass --search-path, or --offline)", user, db, err)
+		}
+	}
+	if searchPath == "" {
+		searchPath = `"$user", public`
+	}
+	if conn != "" && !offline {
+		load, err := catalog.PostgresCatalogLoader(conn)
+		if err != nil {
+			return nil, nil, err
+		}
+		// Loaded here, so that a failure is reported rather than explained
+		// as an empty catalog.
+		cat, err := load(ctx, db)
+		if err != nil {
+			return nil, nil, fmt.Errorf("catalog of database %s not loaded (%v); use --offline to explain without it", db, err)
+		}
+		eng.SetPostgresCatalogLoader(func(context.Context, string) (*catalog.Catalog, error) { return cat, nil })
+	}
+	return eng, &rules.Session{Protocol: rules.ProtocolPostgres, User: user, Database: db, Charset: "UTF8",
+		SearchPath: pgsql.ParseSearchPath(searchPath), SearchPathKnown: true}, nil
+}
+
+// postgresSearchPathFor is the search_path ALTER ROLE / ALTER DATABASE
+// settings give user in database db ("" when none does), with the server's
+// precedence: role in database, then role, then database, then all roles.
+func postgresSearchPathFor(ctx context.Context, connString, user, db string) (string, error) {
+	c, err := pgx.Connect(ctx, connString)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close(ctx)
+	rows, err := c.Query(ctx, `SELECT s.setconfig, s.setrole <> 0, s.setdatabase <> 0 FROM pg_catalog.pg_db_role_setting s
+		WHERE (s.setdatabase = 0 OR s.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = $1))
+		  AND (s.setrole = 0 OR s.setrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $2))`, db, user)
+	if err != nil {
+		return "", err
+	}
+	best, bestRank := "", -1
+	for rows.Next() {
+		var config []string
+		var byRole, byDB bool
+		if err := rows.Scan(&config, &byRole, &byDB); err != nil {
+			return "", err
+		}
+		rank := 0
+		if byRole {
+			rank += 2
+		}
+		if byDB {
+			rank++
+		}
+		for _, kv := range config {
+			if v, ok := strings.CutPrefix(kv, "search_path="); ok && rank > bestRank {
+				best, bestRank = v, rank
+			}
+		}
+	}
+	return best, rows.Err()
 }
 
 func runDiscover(args []string, stdout, stderr io.Writer) int {

@@ -1,12 +1,12 @@
 package postgres
 
 import (
-	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/dbfence/dbfence/fault"
 	"github.com/dbfence/dbfence/rules"
+	"github.com/dbfence/dbfence/rules/pgsql"
 )
 
 // searchPathQuery reads the session's search_path as the server will apply
@@ -56,7 +56,7 @@ func (s *session) ensureSearchPath() error {
 	if value == nil {
 		return nil
 	}
-	s.rs.SearchPath = parseSearchPath(*value)
+	s.rs.SearchPath = pgsql.ParseSearchPath(*value)
 	s.rs.SearchPathKnown = true
 	if s.txStatus == 'I' {
 		s.setInTx = false
@@ -143,50 +143,4 @@ func firstCell(body []byte) (string, bool) {
 		return "", false
 	}
 	return string(body[6 : 6+n]), true
-}
-
-// parseSearchPath splits a search_path setting the way the server does
-// (SplitIdentifierString): comma-separated, double quotes keep case and
-// commas, unquoted names are folded to lower case.
-func parseSearchPath(v string) []string {
-	var out []string
-	for i := 0; i < len(v); {
-		for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
-			i++
-		}
-		if i >= len(v) {
-			break
-		}
-		var b strings.Builder
-		if v[i] == '"' {
-			i++
-			for i < len(v) {
-				if v[i] == '"' {
-					if i+1 < len(v) && v[i+1] == '"' {
-						b.WriteByte('"')
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				b.WriteByte(v[i])
-				i++
-			}
-			for i < len(v) && v[i] != ',' {
-				i++
-			}
-			out = append(out, b.String())
-		} else {
-			start := i
-			for i < len(v) && v[i] != ',' {
-				i++
-			}
-			out = append(out, strings.ToLower(strings.TrimRight(v[start:i], " \t\n\r")))
-		}
-		if i < len(v) && v[i] == ',' {
-			i++
-		}
-	}
-	return out
 }

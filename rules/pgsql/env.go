@@ -83,3 +83,49 @@ func resolvePath(env Env) pathInfo {
 	p.builtins = listed[0] == "pg_catalog"
 	return p
 }
+
+// ParseSearchPath splits a search_path setting the way the server does
+// (SplitIdentifierString): comma-separated, double quotes keep case and
+// commas, unquoted names are folded to lower case.
+func ParseSearchPath(v string) []string {
+	var out []string
+	for i := 0; i < len(v); {
+		for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
+			i++
+		}
+		if i >= len(v) {
+			break
+		}
+		var b strings.Builder
+		if v[i] == '"' {
+			i++
+			for i < len(v) {
+				if v[i] == '"' {
+					if i+1 < len(v) && v[i+1] == '"' {
+						b.WriteByte('"')
+						i += 2
+						continue
+					}
+					i++
+					break
+				}
+				b.WriteByte(v[i])
+				i++
+			}
+			for i < len(v) && v[i] != ',' {
+				i++
+			}
+			out = append(out, b.String())
+		} else {
+			start := i
+			for i < len(v) && v[i] != ',' {
+				i++
+			}
+			out = append(out, strings.ToLower(strings.TrimRight(v[start:i], " \t\n\r")))
+		}
+		if i < len(v) && v[i] == ',' {
+			i++
+		}
+	}
+	return out
+}
