@@ -17,9 +17,8 @@ var forbiddenKinds = map[string]string{
 	"ddl": "DDL", "call": "CALL", "load": "LOAD DATA", "grant": "GRANT/REVOKE", "user": "user management",
 	"admin": "server administration", "handler": "HANDLER", "get_diagnostics": "GET DIAGNOSTICS",
 	"execute": "EXECUTE of a prepared statement", "flush": "FLUSH", "other": "this statement",
-	// PostgreSQL: asynchronous messages, and cursors (a FETCH's columns are
-	// those of a DECLARE the engine does not keep). DO blocks are dynamic SQL.
-	"notify": "LISTEN/NOTIFY", "declare": "DECLARE CURSOR", "fetch": "FETCH/MOVE",
+	// PostgreSQL: asynchronous messages. DO blocks are dynamic SQL.
+	"notify": "LISTEN/NOTIFY",
 }
 
 // harmlessShows are the SHOW statements restricted roles may run: they show
@@ -146,10 +145,25 @@ func (cp *compiledPolicy) decide(role *compiledRole, f *facts.Statement, cat *ca
 				break
 			}
 		}
-		if f.Kind == "select" || f.Kind == "show" || f.Kind == "explain" || (f.Kind == "copy" && len(f.Writes) == 0) {
+		if f.Kind == "select" || f.Kind == "declare" || f.Kind == "show" || f.Kind == "explain" || (f.Kind == "copy" && len(f.Writes) == 0) {
 			d.sv.RowCap = role.rowCap
 		}
 		d.sv.Columns = plan
+	}
+	switch f.Kind {
+	case "declare":
+		d.sv.CursorOp, d.sv.Cursor, d.sv.CursorHold = CursorDeclare, f.Cursor, f.CursorHold
+	case "fetch":
+		d.sv.CursorOp, d.sv.Cursor = CursorFetch, f.Cursor
+		if f.CursorMove {
+			d.sv.CursorOp = CursorMove
+		}
+		if d.sv.Outcome == Allow {
+			// A placeholder: the engine applies the cursor's DECLARE (ResolveFetch).
+			d.sv.Rule, d.sv.Reason = "cursor", "rows of cursor "+f.Cursor+", treated as its DECLARE"
+		}
+	case "close":
+		d.sv.CursorOp, d.sv.Cursor = CursorClose, f.Cursor
 	}
 	if d.sv.Outcome == NeedsApproval {
 		// An approved run proceeds with the same masks; the approval sets
@@ -251,12 +265,16 @@ func (cp *compiledPolicy) checkStatement(d *decision, f *facts.Statement) {
 }
 
 // permissionKind is the statement kind a role's statement list is checked
-// against: PostgreSQL's COPY reads (TO) or writes (FROM) a table.
+// against: PostgreSQL's COPY reads (TO) or writes (FROM) a table; reading
+// through a SQL cursor (DECLARE, FETCH, MOVE, CLOSE) is reading.
 func permissionKind(f *facts.Statement) string {
-	if f.Kind == "copy" {
+	switch f.Kind {
+	case "copy":
 		if len(f.Writes) > 0 {
 			return "insert"
 		}
+		return "select"
+	case "declare", "fetch", "close":
 		return "select"
 	}
 	return f.Kind
@@ -383,7 +401,7 @@ func (cp *compiledPolicy) checkColumns(d *decision, f *facts.Statement) []Column
 		d.refuse(Deny, fault.ColumnDenied, "unknown_outputs", "the result's columns cannot all be predicted, so masked columns cannot be placed")
 	}
 	// Bulk read (class 24): classified data with neither WHERE nor a LIMIT within the cap.
-	if role.rowCap > 0 && f.Kind == "select" && classified && !f.HasWhere && !(f.HasLimit && f.Limit >= 0 && f.Limit <= role.rowCap) {
+	if role.rowCap > 0 && (f.Kind == "select" || f.Kind == "declare") && classified && !f.HasWhere && !(f.HasLimit && f.Limit >= 0 && f.Limit <= role.rowCap) {
 		d.refuse(NeedsApproval, fault.ApprovalRequired, "bulk_read", "reading classified data without WHERE or LIMIT <= %d is a bulk read", role.rowCap)
 	}
 	// For a role that hides anything, the plan goes out even without a mask:

@@ -71,6 +71,9 @@ func (e *Engine) CheckPostgres(sess *Session, text string) *Verdict {
 		}
 	}
 	v := entry.verdict(func() (string, *fault.Error) { return text, nil })
+	if restricted {
+		resolveCursors(sess, v)
+	}
 	if v.Refusal != nil && v.Refusal.Kind == fault.ApprovalRequired && len(v.Statements) == 1 &&
 		v.Statements[0].Outcome == NeedsApproval {
 		v.Approval = &ApprovalNeed{Forward: text, Normalized: v.Statements[0].Normalized}

@@ -48,7 +48,38 @@ type Session struct {
 	// refused for restricted roles rather than guessed.
 	SearchPath      []string
 	SearchPathKnown bool
+	// Cursors are the PostgreSQL SQL cursors the session declared whose
+	// DECLARE completed, by name. The engine keeps them: it adds a cursor
+	// when its DECLARE completes, counts the rows its FETCHes return, and
+	// removes it as soon as a statement that may close or replace it is
+	// sent (CLOSE, DISCARD, a Bind to a portal of that name, a failed
+	// DECLARE of that name) and, unless WITH HOLD, when its transaction
+	// ends. A FETCH is decided by its cursor's DECLARE (ResolveFetch).
+	Cursors map[string]*Cursor
 }
+
+// Cursor is a declared SQL cursor as the rules see it.
+type Cursor struct {
+	// Plan is the verdict of the DECLARE: its FETCHes get its columns,
+	// masks, row cap and budget.
+	Plan StatementVerdict
+	// Hold is set for WITH HOLD cursors, which outlive their transaction.
+	Hold bool
+	// Rows is how many rows its FETCHes have returned so far.
+	Rows int64
+}
+
+// CursorOp is what a statement does to a SQL cursor.
+type CursorOp uint8
+
+// The cursor operations.
+const (
+	CursorNone CursorOp = iota
+	CursorDeclare
+	CursorFetch
+	CursorMove
+	CursorClose // Cursor "" closes them all
+)
 
 // SQLMode is the subset of MySQL sql_mode that changes how SQL text is lexed.
 type SQLMode uint8
@@ -168,6 +199,12 @@ type StatementVerdict struct {
 	// RequestRows is, for a statement that needs an approval, the rows a
 	// request for it asks for: its literal LIMIT, or the role's row cap.
 	RequestRows int64
+	// CursorOp and Cursor say which SQL cursor (PostgreSQL) the statement
+	// declares, fetches from, moves or closes; CursorHold marks a DECLARE
+	// WITH HOLD. Set for restricted roles only.
+	CursorOp   CursorOp
+	Cursor     string
+	CursorHold bool
 }
 
 // ColumnPlan says how one result column is treated.

@@ -11,8 +11,8 @@ import (
 
 // Real PostgreSQL clients through serve, as an unrestricted user: psycopg2
 // (Debian python3-psycopg2), the PostgreSQL JDBC driver, pg_dump and psql.
-// Restricted roles are refused on PostgreSQL until its analysis lands
-// (TestPostgresThroughServe).
+// Restricted roles through real clients: TestPostgresCursorsThroughServe and
+// the bypass catalogue.
 
 func pgHostPort(t *testing.T, addr string) (string, string) {
 	h, p, err := net.SplitHostPort(addr)

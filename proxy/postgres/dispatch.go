@@ -339,6 +339,9 @@ func (s *session) handleQuery(body []byte) error {
 		v.Refusal = forwardText(v)
 	}
 	if v.Refusal == nil {
+		v.Refusal = s.fetchesPortal(v)
+	}
+	if v.Refusal == nil {
 		// Exact lookups on hidden columns are charged to the rolling budget
 		// before they run: each is a guess, whatever the result shows.
 		v.Refusal = s.e.cfg.Budgets.ChargeLookups(s.rs.User, v)
@@ -367,6 +370,7 @@ func (s *session) handleQuery(body []byte) error {
 		s.notePlan(&v.Statements[i])
 		s.noteSessionChange(&v.Statements[i])
 		s.noteNameChange(&v.Statements[i])
+		s.noteCursorSent(&v.Statements[i])
 	}
 	if len(v.Statements) == 1 && v.Statements[0].ModifyCap > 0 {
 		return s.runCapped(v, qs.evs[0], start)
@@ -474,6 +478,8 @@ func (s *session) handleBind(body []byte) error {
 		return err
 	}
 	name := string(bm.portal)
+	// The portal takes the name from any SQL cursor of that name.
+	delete(s.rs.Cursors, name)
 	p := &portalState{plan: st.plan, approvalID: st.approvalID, formats: bm.resultFormats, seg: s.segSent,
 		literals: st.literals}
 	if bm.numParams > 0 {
@@ -517,6 +523,11 @@ func (s *session) handleExecute(body []byte) error {
 		return s.refuseExtended(fe)
 	}
 	start := time.Now()
+	if fe := s.resolvePortalFetch(p); fe != nil {
+		s.auditRefusal(msgExecute, "execute", start, &rules.Verdict{Statements: []rules.StatementVerdict{*p.plan}, Refusal: fe}, p.approvalID, p.literals)
+		s.e.m.commands[msgExecute].denied.Inc()
+		return s.refuseExtended(fe)
+	}
 	if p.plan != nil && !p.charged {
 		// Once per portal: a suspended portal's later Executes continue the same run.
 		p.charged = true
@@ -550,6 +561,7 @@ func (s *session) handleExecute(body []byte) error {
 	}
 	s.noteSessionChange(p.plan)
 	s.noteNameChange(p.plan)
+	s.noteCursorSent(p.plan)
 	if err := s.toBackend(msgExecute, body); err != nil {
 		s.interrupted(ev)
 		return err

@@ -65,7 +65,8 @@
 // and Parse are decided. Bind is relayed only for statements prepared
 // through Parse (a statement created with SQL PREPARE has no plan and is
 // refused); Execute only for portals bound through Bind (a cursor from SQL
-// DECLARE is read with FETCH, which the rules decide). Describe, Close, Sync
+// DECLARE is read with FETCH, which the rules decide by the cursor's
+// DECLARE: cursors.go). Describe, Close, Sync
 // and Flush are relayed. FunctionCall is refused (ErrorResponse 0A000 and
 // ReadyForQuery). CopyData, CopyDone and CopyFail outside COPY are dropped,
 // as the server drops them. Terminate ends the session. Anything else ends

@@ -275,7 +275,7 @@ func (s *session) checkColumns(plan *rules.StatementVerdict, cols []column) *fau
 // receive without a column plan.
 var rowKinds = map[string]bool{
 	"select": true, "show": true, "explain": true, "insert": true, "update": true, "delete": true,
-	"merge": true, "copy": true, "empty": true,
+	"merge": true, "copy": true, "empty": true, "fetch": true,
 }
 
 func mismatch(got, want int) *fault.Error {
@@ -291,6 +291,7 @@ func (s *session) readyForQuery(body []byte) error {
 	s.txStatus = body[0]
 	s.segDone++
 	if s.txStatus == 'I' {
+		s.endTransactionCursors()
 		// Outside a transaction block the backend has dropped every portal
 		// of the exchanges answered so far. Forgetting them keeps a portal
 		// name later reused by SQL DECLARE from inheriting a stale plan.
@@ -309,6 +310,9 @@ func (s *session) readyForQuery(body []byte) error {
 // the backend now skips everything until Sync.
 func (s *session) requestFailed(p *pending, body []byte) error {
 	s.restore(p)
+	if p.kind == pendExecute && p.portal != nil {
+		s.cursorDone(p.portal.plan, false)
+	}
 	err := s.relayError(body)
 	if p.ev != nil {
 		p.ev.ErrorCode, _ = errorFields(body)
@@ -409,12 +413,16 @@ func (s *session) dataRow(body []byte, plan *rules.StatementVerdict, cols []colu
 		return s.toClient(msgDataRow, body)
 	}
 	if plan.RowCap > 0 && *rows > plan.RowCap {
+		if plan.CursorOp == rules.CursorFetch {
+			return s.abort(fault.New(fault.RowCapExceeded, "dbfence: cursor %q reached the row limit for this role across its FETCHes; the rest was withheld", plan.Cursor))
+		}
 		return s.abort(fault.New(fault.RowCapExceeded, "dbfence: the result exceeds the row limit of %d rows for this role; the rest was withheld", plan.RowCap))
 	}
 	if b := plan.Budget; b != nil && s.e.cfg.Budgets != nil && !s.e.cfg.Budgets.Take(s.rs.User, 1, b.Rows, b.Window) {
 		return s.abort(fault.New(fault.RowCapExceeded,
 			"dbfence: your budget of %d classified rows per %s is used up; an approval is needed for more", b.Rows, b.Window))
 	}
+	s.countCursorRow(plan)
 	if plan.Columns == nil {
 		s.e.m.rowsPlain.Inc()
 		return s.toClient(msgDataRow, body)
@@ -489,6 +497,9 @@ func (s *session) executeResponse(p *pending, typ byte, body []byte) error {
 		return s.dataRow(body, portal.plan, portal.cols, &portal.rowsSent)
 	case msgCommandComplete, msgEmptyQuery, msgPortalSuspended:
 		err := s.emit(typ, body) // counted in the statement's bytes
+		if typ == msgCommandComplete {
+			s.cursorDone(portal.plan, !s.discard)
+		}
 		s.finishExecute(p, "")
 		s.pop()
 		return err
@@ -618,6 +629,9 @@ func (s *session) catalogChanged() {
 
 // finishStatement closes the audit record of the current statement of a query.
 func (s *session) finishStatement(q *queryState, code string) {
+	if q.idx < len(q.v.Statements) {
+		s.cursorDone(&q.v.Statements[q.idx], code == "" && !s.discard)
+	}
 	if q.idx < len(q.evs) {
 		ev := q.evs[q.idx]
 		ev.Rows = q.rows

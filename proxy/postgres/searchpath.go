@@ -1,7 +1,6 @@
 package postgres
 
 import (
-
 	"go.uber.org/zap"
 
 	"github.com/dbfence/dbfence/fault"

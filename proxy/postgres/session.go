@@ -115,6 +115,9 @@ type portalState struct {
 	approvalID string
 	// charged is set once the portal's lookups were charged to the budget.
 	charged bool
+	// cursorResolved is set once a FETCH portal's plan was taken from its
+	// cursor (at its first Execute).
+	cursorResolved bool
 	// literals are the statement's constants followed by the parameter
 	// values bound, for the audit record.
 	literals []string

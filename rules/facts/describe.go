@@ -37,6 +37,16 @@ func Describe(w io.Writer, s *Statement, indent string) {
 	if s.OutputsUnknown {
 		p("outputs: not fully known")
 	}
+	if s.Cursor != "" {
+		var opts string
+		if s.CursorHold {
+			opts = " (with hold)"
+		}
+		if s.CursorMove {
+			opts = " (move)"
+		}
+		p("cursor: %s%s", s.Cursor, opts)
+	}
 	for _, sh := range s.Shaping {
 		exact := ""
 		if sh.ExactLookup {

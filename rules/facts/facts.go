@@ -202,6 +202,12 @@ type Statement struct {
 	// ChangesReading is true when it may change how later text is read
 	// (sql_mode or character set), so nothing may follow it in the same text.
 	ChangesReading bool
+	// Cursor names the SQL cursor a PostgreSQL DECLARE creates, a FETCH or
+	// MOVE reads, or a CLOSE closes ("" for CLOSE ALL). CursorHold is set
+	// for DECLARE ... WITH HOLD (it outlives its transaction); CursorMove for
+	// MOVE, which returns no rows.
+	Cursor                 string
+	CursorHold, CursorMove bool
 	// LiteralDependent is true when the analysis depends on literal values
 	// (LIMIT counts, positional ORDER/GROUP BY, PREPARE FROM '...'), so the
 	// decision must not be reused for another text with the same shape.

@@ -167,20 +167,27 @@ func (w *walker) statement(n *pg.Node) {
 	case *pg.Node_ExecuteStmt:
 		st.Dynamic, st.OutputsUnknown, st.ChangesSession = true, true, true
 		w.exprs(x.ExecuteStmt.GetParams(), &scope{})
-	case *pg.Node_DeallocateStmt, *pg.Node_ClosePortalStmt, *pg.Node_ListenStmt, *pg.Node_UnlistenStmt,
+	case *pg.Node_ClosePortalStmt:
+		st.Cursor = x.ClosePortalStmt.GetPortalname()
+	case *pg.Node_DeallocateStmt, *pg.Node_ListenStmt, *pg.Node_UnlistenStmt,
 		*pg.Node_NotifyStmt:
 		// Nothing beyond the kind. A NOTIFY payload is a literal written in
 		// the statement, not data read from a table; the kind is decided
 		// by the role's statement list.
 	case *pg.Node_DeclareCursorStmt:
-		sel := x.DeclareCursorStmt.GetQuery().GetSelectStmt()
+		d := x.DeclareCursorStmt
+		st.Cursor, st.CursorHold = d.GetPortalname(), d.GetOptions()&cursorOptHold != 0
+		sel := d.GetQuery().GetSelectStmt()
 		if sel == nil {
 			st.AddUnsupported("DECLARE of a non-SELECT statement")
 			return
 		}
 		w.topQuery(sel)
 	case *pg.Node_FetchStmt:
-		st.OutputsUnknown = true
+		// The rows are those of the cursor's query: the engine decides a
+		// FETCH by the DECLARE it saw for that name.
+		st.Cursor, st.CursorMove = x.FetchStmt.GetPortalname(), x.FetchStmt.GetIsmove()
+		st.OutputsUnknown = !st.CursorMove
 	case *pg.Node_DoStmt:
 		st.Dynamic, st.ChangesSession = true, true
 	case *pg.Node_CallStmt:
@@ -234,6 +241,10 @@ func (w *walker) statement(n *pg.Node) {
 		}
 	}
 }
+
+// cursorOptHold is CURSOR_OPT_HOLD of DeclareCursorStmt.options
+// (src/include/nodes/parsenodes.h): WITH HOLD.
+const cursorOptHold = 0x0020
 
 // topQuery analyses the statement's outermost query (SELECT, VALUES,
 // DECLARE ... CURSOR FOR).

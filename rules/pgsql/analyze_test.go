@@ -598,9 +598,13 @@ func TestStatements(t *testing.T) {
 		{"DECLARE c CURSOR FOR SELECT id_card FROM person WHERE id = 1", "declare", func(f *facts.Statement) bool {
 			return directOutput(0, idCard)(f) && f.HasWhere
 		}},
-		{"FETCH ALL FROM c", "fetch", func(f *facts.Statement) bool { return f.OutputsUnknown }},
-		{"MOVE FORWARD 5 IN c", "fetch", func(f *facts.Statement) bool { return f.OutputsUnknown }},
-		{"CLOSE c", "close", func(f *facts.Statement) bool { return len(f.Unsupported) == 0 }},
+		{"DECLARE \"C 1\" NO SCROLL CURSOR WITH HOLD FOR SELECT name FROM person", "declare", func(f *facts.Statement) bool {
+			return f.Cursor == "C 1" && f.CursorHold && len(f.Outputs) == 1
+		}},
+		{"FETCH ALL FROM c", "fetch", func(f *facts.Statement) bool { return f.OutputsUnknown && f.Cursor == "c" && !f.CursorMove }},
+		{"MOVE FORWARD 5 IN c", "fetch", func(f *facts.Statement) bool { return !f.OutputsUnknown && f.Cursor == "c" && f.CursorMove }},
+		{"CLOSE c", "close", func(f *facts.Statement) bool { return len(f.Unsupported) == 0 && f.Cursor == "c" }},
+		{"CLOSE ALL", "close", func(f *facts.Statement) bool { return f.Cursor == "" }},
 		{"DO $$ BEGIN END $$", "do", func(f *facts.Statement) bool { return f.Dynamic }},
 		{"CALL gov.p(1)", "call", func(f *facts.Statement) bool { return f.OutputsUnknown && slices.Contains(f.UnknownFunctions, "gov.p") }},
 		{"NOTIFY ch, 'x'", "notify", func(f *facts.Statement) bool { return len(f.Unsupported) == 0 }},
