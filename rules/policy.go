@@ -59,7 +59,9 @@ type Role struct {
 	Monitor bool `yaml:"monitor"`
 	// Statements lists the statement kinds allowed (see mysqlsql.KnownKinds);
 	// empty means the read-only defaults: select, show, explain, set, use,
-	// transaction, prepare and deallocate.
+	// transaction, prepare and deallocate. Reading through a PostgreSQL
+	// cursor (DECLARE, FETCH, MOVE, CLOSE) counts as select, COPY TO as
+	// select and COPY FROM as insert.
 	Statements []string `yaml:"statements"`
 	// Tables allow and deny db.table patterns; deny wins; an empty allow list
 	// allows every table not denied.
