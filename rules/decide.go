@@ -150,6 +150,7 @@ func (cp *compiledPolicy) decide(role *compiledRole, f *facts.Statement, cat *ca
 		}
 		d.sv.Columns = plan
 	}
+	d.sv.CopyOut = f.CopyOut
 	switch f.Kind {
 	case "declare":
 		d.sv.CursorOp, d.sv.Cursor, d.sv.CursorHold = CursorDeclare, f.Cursor, f.CursorHold

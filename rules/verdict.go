@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/dbfence/dbfence/fault"
+	"github.com/dbfence/dbfence/rules/facts"
 )
 
 // This file is the contract between the protocol engines and the rules: the
@@ -205,7 +206,13 @@ type StatementVerdict struct {
 	CursorOp   CursorOp
 	Cursor     string
 	CursorHold bool
+	// CopyOut is the row format of a COPY ... TO STDOUT, for an engine
+	// that masks or counts its rows (restricted roles only).
+	CopyOut *CopyFormat
 }
+
+// CopyFormat is the row format of a PostgreSQL COPY ... TO STDOUT.
+type CopyFormat = facts.CopyFormat
 
 // ColumnPlan says how one result column is treated.
 type ColumnPlan struct {

@@ -137,9 +137,12 @@
 // RowCap counts rows per statement (per portal across PortalSuspended); at
 // cap+1 the client gets ErrorResponse 54000, the backend gets a
 // CancelRequest, and the rest is read and dropped until ReadyForQuery.
-// COPY TO STDOUT is relayed only for statements with no Columns and no
-// RowCap, otherwise refused the same way (0A000). COPY FROM STDIN relays
-// the client's CopyData, CopyDone and CopyFail.
+// COPY TO STDOUT with no Columns and no RowCap is relayed as it is; with
+// them (an approved export of a restricted role) each CopyData row is
+// counted like a DataRow and its masked fields rewritten in the row's own
+// text or CSV format (copyout.go); binary COPY, a custom NULL string or
+// another ENCODING are then refused (0A000). COPY FROM STDIN relays the
+// client's CopyData, CopyDone and CopyFail.
 //
 // # Side channels
 //

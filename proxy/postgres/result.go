@@ -407,22 +407,14 @@ func (s *session) dataRow(body []byte, plan *rules.StatementVerdict, cols []colu
 	if s.discard {
 		return nil
 	}
-	*rows++
 	if plan == nil {
+		*rows++
 		s.e.m.rowsPlain.Inc()
 		return s.toClient(msgDataRow, body)
 	}
-	if plan.RowCap > 0 && *rows > plan.RowCap {
-		if plan.CursorOp == rules.CursorFetch {
-			return s.abort(fault.New(fault.RowCapExceeded, "dbfence: cursor %q reached the row limit for this role across its FETCHes; the rest was withheld", plan.Cursor))
-		}
-		return s.abort(fault.New(fault.RowCapExceeded, "dbfence: the result exceeds the row limit of %d rows for this role; the rest was withheld", plan.RowCap))
+	if ok, err := s.admitRow(plan, rows); !ok {
+		return err
 	}
-	if b := plan.Budget; b != nil && s.e.cfg.Budgets != nil && !s.e.cfg.Budgets.Take(s.rs.User, 1, b.Rows, b.Window) {
-		return s.abort(fault.New(fault.RowCapExceeded,
-			"dbfence: your budget of %d classified rows per %s is used up; an approval is needed for more", b.Rows, b.Window))
-	}
-	s.countCursorRow(plan)
 	if plan.Columns == nil {
 		s.e.m.rowsPlain.Inc()
 		return s.toClient(msgDataRow, body)
@@ -433,6 +425,25 @@ func (s *session) dataRow(body []byte, plan *rules.StatementVerdict, cols []colu
 	}
 	s.e.m.rowsMasked.Inc()
 	return s.toClient(msgDataRow, row)
+}
+
+// admitRow counts one row of a result under plan against the row cap (in
+// *rows), the rolling budget and its cursor. When the row may not be
+// relayed it aborts the response and returns false with abort's error.
+func (s *session) admitRow(plan *rules.StatementVerdict, rows *int64) (bool, error) {
+	*rows++
+	if plan.RowCap > 0 && *rows > plan.RowCap {
+		if plan.CursorOp == rules.CursorFetch {
+			return false, s.abort(fault.New(fault.RowCapExceeded, "dbfence: cursor %q reached the row limit for this role across its FETCHes; the rest was withheld", plan.Cursor))
+		}
+		return false, s.abort(fault.New(fault.RowCapExceeded, "dbfence: the result exceeds the row limit of %d rows for this role; the rest was withheld", plan.RowCap))
+	}
+	if b := plan.Budget; b != nil && s.e.cfg.Budgets != nil && !s.e.cfg.Budgets.Take(s.rs.User, 1, b.Rows, b.Window) {
+		return false, s.abort(fault.New(fault.RowCapExceeded,
+			"dbfence: your budget of %d classified rows per %s is used up; an approval is needed for more", b.Rows, b.Window))
+	}
+	s.countCursorRow(plan)
+	return true, nil
 }
 
 // maskRow rebuilds a DataRow with masked cells into s.rowBuf. A masked cell
@@ -482,7 +493,7 @@ func (s *session) maskRow(body []byte, plan []rules.ColumnPlan, cols []column) (
 }
 
 // copyOutAllowed reports whether COPY TO STDOUT data may be relayed under
-// plan: its rows are not decoded, so only untreated results may pass.
+// plan as it is, without counting or decoding its rows.
 func copyOutAllowed(plan *rules.StatementVerdict) bool {
 	return plan == nil || (plan.Columns == nil && plan.RowCap == 0)
 }
@@ -504,11 +515,14 @@ func (s *session) executeResponse(p *pending, typ byte, body []byte) error {
 		s.pop()
 		return err
 	case msgCopyOutResponse:
-		if !copyOutAllowed(portal.plan) {
-			return s.abort(errCopyRefused)
+		if fe := s.startCopyOut(portal.plan, body); fe != nil {
+			return s.abort(fe)
 		}
 		return s.emit(typ, body)
-	case msgCopyData, msgCopyDone:
+	case msgCopyData:
+		return s.copyData(body, &portal.rowsSent)
+	case msgCopyDone:
+		s.copyOut = nil
 		return s.emit(typ, body)
 	case msgCopyInResponse:
 		return s.copyIn(typ, body)
@@ -577,11 +591,17 @@ func (s *session) queryResponse(p *pending, typ byte, body []byte) error {
 		return err
 	case msgCopyOutResponse:
 		plan, ok := planAt(q.v, q.idx)
-		if !ok || !copyOutAllowed(plan) {
+		if !ok {
 			return s.abort(errCopyRefused)
 		}
+		if fe := s.startCopyOut(plan, body); fe != nil {
+			return s.abort(fe)
+		}
 		return s.emit(typ, body)
-	case msgCopyData, msgCopyDone:
+	case msgCopyData:
+		return s.copyData(body, &q.rows)
+	case msgCopyDone:
+		s.copyOut = nil
 		return s.emit(typ, body)
 	case msgCopyInResponse:
 		return s.copyIn(typ, body)

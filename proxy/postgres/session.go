@@ -77,6 +77,8 @@ type session struct {
 
 	// statementSeq numbers statements for audit.
 	statementSeq uint64
+	// copyOut is the COPY TO STDOUT whose rows are being treated, if any.
+	copyOut *copyOutState
 	// out, rowBuf and cellBuf are scratch space.
 	out, rowBuf, cellBuf []byte
 	colScratch           []column

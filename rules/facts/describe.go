@@ -37,6 +37,19 @@ func Describe(w io.Writer, s *Statement, indent string) {
 	if s.OutputsUnknown {
 		p("outputs: not fully known")
 	}
+	if c := s.CopyOut; c != nil {
+		line := fmt.Sprintf("copy out: %s, delimiter %q", c.Format, c.Delimiter)
+		if c.Format == "csv" {
+			line += fmt.Sprintf(", quote %q, escape %q", c.Quote, c.Escape)
+		}
+		if c.Header {
+			line += ", header"
+		}
+		if c.Unsupported != "" {
+			line += ", unsupported: " + c.Unsupported
+		}
+		p("%s", line)
+	}
 	if s.Cursor != "" {
 		var opts string
 		if s.CursorHold {

@@ -208,6 +208,9 @@ type Statement struct {
 	// MOVE, which returns no rows.
 	Cursor                 string
 	CursorHold, CursorMove bool
+	// CopyOut is how a PostgreSQL COPY ... TO STDOUT writes its rows (nil
+	// for other statements).
+	CopyOut *CopyFormat
 	// LiteralDependent is true when the analysis depends on literal values
 	// (LIMIT counts, positional ORDER/GROUP BY, PREPARE FROM '...'), so the
 	// decision must not be reused for another text with the same shape.
@@ -365,4 +368,21 @@ func sortSources(list []Source) {
 		}
 		return 1
 	})
+}
+
+// CopyFormat is the row format of a PostgreSQL COPY ... TO STDOUT, as its
+// options set it: enough for an engine to split each row into fields,
+// treat them and write the row again the same way.
+type CopyFormat struct {
+	// Format is "text", "csv" or "binary".
+	Format string
+	// Delimiter separates fields; Quote and Escape are CSV's.
+	Delimiter, Quote, Escape byte
+	// Header is set when the first data line holds the column names.
+	Header bool
+	// Unsupported names an option under which rows cannot be rewritten
+	// safely ("" when none): a NULL string of the statement's choosing
+	// (in text format a value equal to it is written the same way), an
+	// ENCODING other than the session's.
+	Unsupported string
 }

@@ -422,6 +422,70 @@ func defBool(arg *pg.Node) bool {
 	return true
 }
 
+// copyFormat reads the row format of COPY ... TO from its options (the
+// parser turns the old WITH CSV HEADER syntax into the same options).
+func copyFormat(opts []*pg.Node) *facts.CopyFormat {
+	f := &facts.CopyFormat{Format: "text", Delimiter: '\t'}
+	str := func(d *pg.DefElem) (string, bool) {
+		if sv, ok := d.GetArg().GetNode().(*pg.Node_String_); ok {
+			return sv.String_.GetSval(), true
+		}
+		return "", false
+	}
+	var delimiter, quote, escape string
+	var setDelimiter, setQuote, setEscape bool
+	for _, o := range opts {
+		d := o.GetDefElem()
+		if d == nil {
+			continue
+		}
+		switch d.GetDefname() {
+		case "format":
+			if v, ok := str(d); ok {
+				f.Format = strings.ToLower(v)
+			}
+		case "header":
+			f.Header = true
+			if b, ok := d.GetArg().GetNode().(*pg.Node_Boolean); ok {
+				f.Header = b.Boolean.GetBoolval()
+			}
+		case "delimiter":
+			delimiter, setDelimiter = str(d)
+		case "quote":
+			quote, setQuote = str(d)
+		case "escape":
+			escape, setEscape = str(d)
+		case "null":
+			f.Unsupported = "a NULL option"
+		case "encoding":
+			if v, _ := str(d); !strings.EqualFold(strings.ReplaceAll(v, "-", ""), "utf8") {
+				f.Unsupported = "an ENCODING option"
+			}
+		case "force_quote", "force_not_null", "force_null", "freeze", "on_error", "log_verbosity", "default":
+			// Quoting style, or options of COPY FROM.
+		default:
+			f.Unsupported = "the option " + d.GetDefname()
+		}
+	}
+	if f.Format == "csv" {
+		f.Delimiter, f.Quote = ',', '"'
+	}
+	one := func(v string, set bool, dst *byte) {
+		if set {
+			if len(v) != 1 {
+				f.Unsupported = "a multi-byte delimiter, quote or escape"
+				return
+			}
+			*dst = v[0]
+		}
+	}
+	one(delimiter, setDelimiter, &f.Delimiter)
+	one(quote, setQuote, &f.Quote)
+	f.Escape = f.Quote
+	one(escape, setEscape, &f.Escape)
+	return f
+}
+
 // copyStmt analyses COPY. COPY ... TO STDOUT is an export of the copied
 // columns; server files and programs are refused; COPY ... FROM STDIN
 // writes client data of unknown content into a table.
@@ -493,6 +557,9 @@ func (w *walker) copyStmt(s *pg.CopyStmt) {
 	default:
 		st.AddUnsupported("COPY without a source")
 		return
+	}
+	if !server {
+		st.CopyOut = copyFormat(s.GetOptions())
 	}
 	res := result{cols: cols, complete: complete}
 	st.Outputs = outputs(cols, false)

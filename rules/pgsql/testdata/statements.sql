@@ -533,6 +533,14 @@ COPY person (id, id_card) TO STDOUT WITH (FORMAT csv)
 
 COPY (SELECT name, upper(phone) FROM person WHERE id = 1) TO STDOUT
 
+COPY person (id, name) TO STDOUT WITH CSV HEADER DELIMITER ';' QUOTE '''' ESCAPE '\' FORCE QUOTE *
+
+COPY person (id, name) TO STDOUT (FORMAT text, NULL 'x', HEADER)
+
+COPY person (id, name) TO STDOUT (FORMAT binary)
+
+COPY person (id, name) TO STDOUT (ENCODING 'GBK')
+
 COPY person TO '/tmp/person.csv'
 
 COPY (SELECT 1) TO PROGRAM 'curl http://x'

@@ -1,0 +1,296 @@
+package postgres
+
+import (
+	"encoding/binary"
+
+	"github.com/dbfence/dbfence/fault"
+	"github.com/dbfence/dbfence/rules"
+)
+
+// COPY ... TO STDOUT of a restricted role (an export, so it runs only under
+// an approval) is relayed row by row: each CopyData message the server sends
+// holds one row (and, with HEADER, the first one the column names). A row
+// is counted against the row cap and the rolling budget, split into fields
+// as the statement's options wrote it (text or CSV), its masked fields
+// decoded, masked and written again the same way. Binary COPY, a NULL
+// string of the statement's choosing and other encodings are refused when
+// rows must be treated: a row that cannot be rewritten exactly is never
+// relayed.
+
+// copyOutState is the COPY TO STDOUT being relayed under a plan.
+type copyOutState struct {
+	plan   *rules.StatementVerdict
+	format *rules.CopyFormat
+	// header is set until the header line (HEADER) has been relayed.
+	header bool
+}
+
+func copyRefused(why string) *fault.Error {
+	return fault.New(fault.UnsupportedCommand, "dbfence: COPY TO STDOUT of a result with masked columns or a row limit cannot use %s; use text or CSV format with the default NULL", why)
+}
+
+// startCopyOut checks a CopyOutResponse against plan and prepares the
+// relay of its rows; s.copyOut stays nil when they pass untreated.
+func (s *session) startCopyOut(plan *rules.StatementVerdict, body []byte) *fault.Error {
+	s.copyOut = nil
+	if copyOutAllowed(plan) {
+		return nil
+	}
+	f := plan.CopyOut
+	switch {
+	case f == nil:
+		return errCopyRefused
+	case f.Unsupported != "":
+		return copyRefused(f.Unsupported)
+	case f.Format != "text" && f.Format != "csv" || len(body) < 3 || body[0] != 0:
+		return copyRefused("the binary format")
+	}
+	if n := int(binary.BigEndian.Uint16(body[1:3])); plan.Columns != nil && n != len(plan.Columns) {
+		return mismatch(n, len(plan.Columns))
+	}
+	s.copyOut = &copyOutState{plan: plan, format: f, header: f.Header}
+	return nil
+}
+
+// copyData relays one CopyData message of a COPY TO STDOUT, counting and
+// rewriting it when a plan applies; rows counts the rows relayed.
+func (s *session) copyData(body []byte, rows *int64) error {
+	st := s.copyOut
+	if s.discard || st == nil {
+		return s.emit(msgCopyData, body)
+	}
+	if st.header {
+		st.header = false
+		return s.emit(msgCopyData, body)
+	}
+	if ok, err := s.admitRow(st.plan, rows); !ok {
+		return err
+	}
+	if st.plan.Columns == nil {
+		s.e.m.rowsPlain.Inc()
+		return s.emit(msgCopyData, body)
+	}
+	var row []byte
+	var ok bool
+	if st.format.Format == "csv" {
+		row, s.cellBuf, ok = rewriteCopyCSV(s.rowBuf[:0], s.cellBuf, body, st.format, st.plan.Columns)
+	} else {
+		row, s.cellBuf, ok = rewriteCopyText(s.rowBuf[:0], s.cellBuf, body, st.format.Delimiter, st.plan.Columns)
+	}
+	if !ok {
+		return s.abort(fault.New(fault.ResultMismatch, "dbfence: a COPY row does not match its description; result refused"))
+	}
+	s.rowBuf = row
+	s.e.m.rowsMasked.Inc()
+	return s.emit(msgCopyData, row)
+}
+
+// rewriteCopyText appends to dst the text-format row line with the fields
+// of masked columns masked; ok=false when the line is not one row of
+// len(cols) fields. scratch holds decoded values.
+func rewriteCopyText(dst, scratch, line []byte, delim byte, cols []rules.ColumnPlan) (out, scratchOut []byte, ok bool) {
+	if len(line) == 0 || line[len(line)-1] != '\n' {
+		return dst, scratch, false
+	}
+	line = line[:len(line)-1]
+	for c, i := 0, 0; ; c++ {
+		start := i
+		for i < len(line) && line[i] != delim {
+			if line[i] == '\\' {
+				i++
+			}
+			i++
+		}
+		if i > len(line) || c >= len(cols) {
+			return dst, scratch, false // a trailing backslash, or too many fields
+		}
+		field := line[start:i]
+		if m := cols[c].Masker; m != nil && string(field) != `\N` {
+			var good bool
+			if scratch, good = unescapeCopyText(scratch[:0], field); !good {
+				return dst, scratch, false
+			}
+			n := len(scratch)
+			scratch = m.Mask(scratch, scratch[:n])
+			dst = appendCopyText(dst, scratch[n:], delim)
+		} else {
+			dst = append(dst, field...)
+		}
+		if i == len(line) {
+			if c != len(cols)-1 {
+				return dst, scratch, false
+			}
+			return append(dst, '\n'), scratch, true
+		}
+		dst = append(dst, delim)
+		i++
+	}
+}
+
+// unescapeCopyText decodes a text-format field (COPY's backslash escapes).
+func unescapeCopyText(dst, field []byte) ([]byte, bool) {
+	for i := 0; i < len(field); i++ {
+		b := field[i]
+		if b != '\\' {
+			dst = append(dst, b)
+			continue
+		}
+		i++
+		if i == len(field) {
+			return dst, false
+		}
+		switch e := field[i]; e {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'v':
+			dst = append(dst, '\v')
+		case '0', '1', '2', '3', '4', '5', '6', '7':
+			v := int(e - '0')
+			for k := 0; k < 2 && i+1 < len(field) && field[i+1] >= '0' && field[i+1] <= '7'; k++ {
+				i++
+				v = v*8 + int(field[i]-'0')
+			}
+			dst = append(dst, byte(v))
+		case 'x':
+			v, digits := 0, 0
+			for ; digits < 2 && i+1 < len(field) && hexVal(field[i+1]) >= 0; digits++ {
+				i++
+				v = v*16 + hexVal(field[i])
+			}
+			if digits == 0 {
+				dst = append(dst, 'x')
+			} else {
+				dst = append(dst, byte(v))
+			}
+		default:
+			dst = append(dst, e)
+		}
+	}
+	return dst, true
+}
+
+func hexVal(b byte) int {
+	switch {
+	case b >= '0' && b <= '9':
+		return int(b - '0')
+	case b >= 'a' && b <= 'f':
+		return int(b-'a') + 10
+	case b >= 'A' && b <= 'F':
+		return int(b-'A') + 10
+	}
+	return -1
+}
+
+// appendCopyText appends v escaped as a text-format field.
+func appendCopyText(dst, v []byte, delim byte) []byte {
+	for _, b := range v {
+		switch b {
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\v':
+			dst = append(dst, '\\', 'v')
+		default:
+			if b == delim {
+				dst = append(dst, '\\')
+			}
+			dst = append(dst, b)
+		}
+	}
+	return dst
+}
+
+// rewriteCopyCSV appends to dst the CSV row line with the fields of masked
+// columns masked (and quoted); an unquoted empty field is NULL and stays
+// so. ok=false when the line is not one row of len(cols) fields.
+func rewriteCopyCSV(dst, scratch, line []byte, f *rules.CopyFormat, cols []rules.ColumnPlan) (out, scratchOut []byte, ok bool) {
+	if len(line) == 0 || line[len(line)-1] != '\n' {
+		return dst, scratch, false
+	}
+	line = line[:len(line)-1]
+	for c, i := 0, 0; ; c++ {
+		if c >= len(cols) {
+			return dst, scratch, false
+		}
+		start := i
+		scratch = scratch[:0]
+		quoted := i < len(line) && line[i] == f.Quote
+		if quoted {
+			i++
+			closed := false
+			for i < len(line) && !closed {
+				b := line[i]
+				switch {
+				case b == f.Escape && f.Escape != f.Quote && i+1 < len(line) && (line[i+1] == f.Quote || line[i+1] == f.Escape):
+					scratch = append(scratch, line[i+1])
+					i += 2
+				case b == f.Quote && f.Escape == f.Quote && i+1 < len(line) && line[i+1] == f.Quote:
+					scratch = append(scratch, f.Quote)
+					i += 2
+				case b == f.Quote:
+					closed = true
+					i++
+				default:
+					scratch = append(scratch, b)
+					i++
+				}
+			}
+			if !closed || i < len(line) && line[i] != f.Delimiter {
+				return dst, scratch, false
+			}
+		} else {
+			for i < len(line) && line[i] != f.Delimiter {
+				if line[i] == f.Quote {
+					return dst, scratch, false
+				}
+				i++
+			}
+			scratch = append(scratch, line[start:i]...)
+		}
+		field := line[start:i]
+		if m := cols[c].Masker; m != nil && (quoted || len(field) > 0) {
+			n := len(scratch)
+			scratch = m.Mask(scratch, scratch[:n])
+			dst = appendCopyCSV(dst, scratch[n:], f)
+		} else {
+			dst = append(dst, field...)
+		}
+		if i == len(line) {
+			if c != len(cols)-1 {
+				return dst, scratch, false
+			}
+			return append(dst, '\n'), scratch, true
+		}
+		dst = append(dst, f.Delimiter)
+		i++
+	}
+}
+
+// appendCopyCSV appends v as a quoted CSV field.
+func appendCopyCSV(dst, v []byte, f *rules.CopyFormat) []byte {
+	dst = append(dst, f.Quote)
+	for _, b := range v {
+		if b == f.Quote || b == f.Escape && f.Escape != f.Quote {
+			dst = append(dst, f.Escape)
+		}
+		dst = append(dst, b)
+	}
+	return append(dst, f.Quote)
+}
