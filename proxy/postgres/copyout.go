@@ -70,13 +70,8 @@ func (s *session) copyData(body []byte, rows *int64) error {
 		s.e.m.rowsPlain.Inc()
 		return s.emit(msgCopyData, body)
 	}
-	var row []byte
-	var ok bool
-	if st.format.Format == "csv" {
-		row, s.cellBuf, ok = rewriteCopyCSV(s.rowBuf[:0], s.cellBuf, body, st.format, st.plan.Columns)
-	} else {
-		row, s.cellBuf, ok = rewriteCopyText(s.rowBuf[:0], s.cellBuf, body, st.format.Delimiter, st.plan.Columns)
-	}
+	row, cell, ok := rewriteCopyRow(s.rowBuf[:0], s.cellBuf, body, st.format, st.plan.Columns)
+	s.cellBuf = cell
 	if !ok {
 		return s.abort(fault.New(fault.ResultMismatch, "dbfence: a COPY row does not match its description; result refused"))
 	}
@@ -85,46 +80,99 @@ func (s *session) copyData(body []byte, rows *int64) error {
 	return s.emit(msgCopyData, row)
 }
 
-// rewriteCopyText appends to dst the text-format row line with the fields
-// of masked columns masked; ok=false when the line is not one row of
-// len(cols) fields. scratch holds decoded values.
-func rewriteCopyText(dst, scratch, line []byte, delim byte, cols []rules.ColumnPlan) (out, scratchOut []byte, ok bool) {
+// rewriteCopyRow appends to dst the row line (text or CSV format, as f
+// says) with the fields of masked columns decoded, masked and written back
+// in that format; NULLs stay NULL. ok=false when the line is not exactly
+// one row of len(cols) fields. scratch holds decoded values.
+func rewriteCopyRow(dst, scratch, line []byte, f *rules.CopyFormat, cols []rules.ColumnPlan) (out, scratchOut []byte, ok bool) {
 	if len(line) == 0 || line[len(line)-1] != '\n' {
 		return dst, scratch, false
 	}
 	line = line[:len(line)-1]
-	for c, i := 0, 0; ; c++ {
+	csv := f.Format == "csv"
+	for c, i := 0, 0; c < len(cols); c++ {
+		var end int
+		var null bool
+		if csv {
+			scratch, end, null, ok = nextCopyCSVField(scratch[:0], line, i, f)
+		} else {
+			scratch, end, null, ok = nextCopyTextField(scratch[:0], line, i, f.Delimiter)
+		}
+		if !ok {
+			return dst, scratch, false
+		}
+		if m := cols[c].Masker; m != nil && !null {
+			n := len(scratch)
+			scratch = m.Mask(scratch, scratch[:n])
+			if csv {
+				dst = appendCopyCSV(dst, scratch[n:], f)
+			} else {
+				dst = appendCopyText(dst, scratch[n:], f.Delimiter)
+			}
+		} else {
+			dst = append(dst, line[i:end]...)
+		}
+		if end == len(line) {
+			return append(dst, '\n'), scratch, c == len(cols)-1
+		}
+		dst = append(dst, f.Delimiter)
+		i = end + 1
+	}
+	return dst, scratch, false // more fields than columns
+}
+
+// nextCopyTextField reads the text-format field at line[i:], appending its
+// decoded value to dst; end is where it stops (a delimiter or the end).
+func nextCopyTextField(dst, line []byte, i int, delim byte) (value []byte, end int, null, ok bool) {
+	start := i
+	for i < len(line) && line[i] != delim {
+		if line[i] == '\\' {
+			i++
+		}
+		i++
+	}
+	if i > len(line) {
+		return dst, 0, false, false // a trailing backslash
+	}
+	field := line[start:i]
+	if string(field) == `\N` {
+		return dst, i, true, true
+	}
+	dst, ok = unescapeCopyText(dst, field)
+	return dst, i, false, ok
+}
+
+// nextCopyCSVField reads the CSV field at line[i:], appending its value to
+// dst; an unquoted empty field is NULL.
+func nextCopyCSVField(dst, line []byte, i int, f *rules.CopyFormat) (value []byte, end int, null, ok bool) {
+	if i == len(line) || line[i] != f.Quote {
 		start := i
-		for i < len(line) && line[i] != delim {
-			if line[i] == '\\' {
-				i++
+		for i < len(line) && line[i] != f.Delimiter {
+			if line[i] == f.Quote {
+				return dst, 0, false, false
 			}
 			i++
 		}
-		if i > len(line) || c >= len(cols) {
-			return dst, scratch, false // a trailing backslash, or too many fields
-		}
-		field := line[start:i]
-		if m := cols[c].Masker; m != nil && string(field) != `\N` {
-			var good bool
-			if scratch, good = unescapeCopyText(scratch[:0], field); !good {
-				return dst, scratch, false
-			}
-			n := len(scratch)
-			scratch = m.Mask(scratch, scratch[:n])
-			dst = appendCopyText(dst, scratch[n:], delim)
-		} else {
-			dst = append(dst, field...)
-		}
-		if i == len(line) {
-			if c != len(cols)-1 {
-				return dst, scratch, false
-			}
-			return append(dst, '\n'), scratch, true
-		}
-		dst = append(dst, delim)
-		i++
+		return append(dst, line[start:i]...), i, i == start, true
 	}
+	for i++; i < len(line); {
+		b := line[i]
+		switch {
+		case b == f.Escape && f.Escape != f.Quote && i+1 < len(line) && (line[i+1] == f.Quote || line[i+1] == f.Escape):
+			dst = append(dst, line[i+1])
+			i += 2
+		case b == f.Quote && f.Escape == f.Quote && i+1 < len(line) && line[i+1] == f.Quote:
+			dst = append(dst, f.Quote)
+			i += 2
+		case b == f.Quote:
+			i++
+			return dst, i, false, i == len(line) || line[i] == f.Delimiter
+		default:
+			dst = append(dst, b)
+			i++
+		}
+	}
+	return dst, 0, false, false // no closing quote
 }
 
 // unescapeCopyText decodes a text-format field (COPY's backslash escapes).
@@ -139,19 +187,12 @@ func unescapeCopyText(dst, field []byte) ([]byte, bool) {
 		if i == len(field) {
 			return dst, false
 		}
-		switch e := field[i]; e {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'v':
-			dst = append(dst, '\v')
+		e := field[i]
+		if raw, ok := copyUnescape(e); ok {
+			dst = append(dst, raw)
+			continue
+		}
+		switch e {
 		case '0', '1', '2', '3', '4', '5', '6', '7':
 			v := int(e - '0')
 			for k := 0; k < 2 && i+1 < len(field) && field[i+1] >= '0' && field[i+1] <= '7'; k++ {
@@ -177,6 +218,16 @@ func unescapeCopyText(dst, field []byte) ([]byte, bool) {
 	return dst, true
 }
 
+// copyUnescape is the control character a backslash and letter stand for.
+func copyUnescape(letter byte) (byte, bool) {
+	for _, e := range copyEscapes {
+		if e.letter == letter {
+			return e.raw, true
+		}
+	}
+	return 0, false
+}
+
 func hexVal(b byte) int {
 	switch {
 	case b >= '0' && b <= '9':
@@ -189,98 +240,28 @@ func hexVal(b byte) int {
 	return -1
 }
 
-// appendCopyText appends v escaped as a text-format field.
-func appendCopyText(dst, v []byte, delim byte) []byte {
-	for _, b := range v {
-		switch b {
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\v':
-			dst = append(dst, '\\', 'v')
-		default:
-			if b == delim {
-				dst = append(dst, '\\')
-			}
-			dst = append(dst, b)
-		}
-	}
-	return dst
+// copyEscapes are the control characters COPY's text format writes as a
+// backslash and a letter.
+var copyEscapes = [...]struct{ raw, letter byte }{
+	{'\b', 'b'}, {'\f', 'f'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}, {'\v', 'v'},
 }
 
-// rewriteCopyCSV appends to dst the CSV row line with the fields of masked
-// columns masked (and quoted); an unquoted empty field is NULL and stays
-// so. ok=false when the line is not one row of len(cols) fields.
-func rewriteCopyCSV(dst, scratch, line []byte, f *rules.CopyFormat, cols []rules.ColumnPlan) (out, scratchOut []byte, ok bool) {
-	if len(line) == 0 || line[len(line)-1] != '\n' {
-		return dst, scratch, false
+// appendCopyText appends v escaped as a text-format field.
+func appendCopyText(dst, v []byte, delim byte) []byte {
+next:
+	for _, b := range v {
+		for _, e := range copyEscapes {
+			if b == e.raw {
+				dst = append(dst, '\\', e.letter)
+				continue next
+			}
+		}
+		if b == '\\' || b == delim {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, b)
 	}
-	line = line[:len(line)-1]
-	for c, i := 0, 0; ; c++ {
-		if c >= len(cols) {
-			return dst, scratch, false
-		}
-		start := i
-		scratch = scratch[:0]
-		quoted := i < len(line) && line[i] == f.Quote
-		if quoted {
-			i++
-			closed := false
-			for i < len(line) && !closed {
-				b := line[i]
-				switch {
-				case b == f.Escape && f.Escape != f.Quote && i+1 < len(line) && (line[i+1] == f.Quote || line[i+1] == f.Escape):
-					scratch = append(scratch, line[i+1])
-					i += 2
-				case b == f.Quote && f.Escape == f.Quote && i+1 < len(line) && line[i+1] == f.Quote:
-					scratch = append(scratch, f.Quote)
-					i += 2
-				case b == f.Quote:
-					closed = true
-					i++
-				default:
-					scratch = append(scratch, b)
-					i++
-				}
-			}
-			if !closed || i < len(line) && line[i] != f.Delimiter {
-				return dst, scratch, false
-			}
-		} else {
-			for i < len(line) && line[i] != f.Delimiter {
-				if line[i] == f.Quote {
-					return dst, scratch, false
-				}
-				i++
-			}
-			scratch = append(scratch, line[start:i]...)
-		}
-		field := line[start:i]
-		if m := cols[c].Masker; m != nil && (quoted || len(field) > 0) {
-			n := len(scratch)
-			scratch = m.Mask(scratch, scratch[:n])
-			dst = appendCopyCSV(dst, scratch[n:], f)
-		} else {
-			dst = append(dst, field...)
-		}
-		if i == len(line) {
-			if c != len(cols)-1 {
-				return dst, scratch, false
-			}
-			return append(dst, '\n'), scratch, true
-		}
-		dst = append(dst, f.Delimiter)
-		i++
-	}
+	return dst
 }
 
 // appendCopyCSV appends v as a quoted CSV field.

@@ -11,6 +11,7 @@ import (
 // not exactly one row of the expected fields is refused.
 func TestRewriteCopyRows(t *testing.T) {
 	plan := []rules.ColumnPlan{{}, {Masker: starMasker{}}, {Masker: starMasker{}}}
+	text := &rules.CopyFormat{Format: "text", Delimiter: '\t'}
 	csv := &rules.CopyFormat{Format: "csv", Delimiter: ',', Quote: '"', Escape: '"'}
 	csvBackslash := &rules.CopyFormat{Format: "csv", Delimiter: ';', Quote: '\'', Escape: '\\'}
 	tests := []struct {
@@ -37,13 +38,11 @@ func TestRewriteCopyRows(t *testing.T) {
 		{"csv too few fields", csv, "7,a\n", ""},
 	}
 	for _, tc := range tests {
-		var got []byte
-		var ok bool
-		if tc.f == nil {
-			got, _, ok = rewriteCopyText(nil, nil, []byte(tc.in), '\t', plan)
-		} else {
-			got, _, ok = rewriteCopyCSV(nil, nil, []byte(tc.in), tc.f, plan)
+		f := tc.f
+		if f == nil {
+			f = text
 		}
+		got, _, ok := rewriteCopyRow(nil, nil, []byte(tc.in), f, plan)
 		switch {
 		case tc.want == "" && ok:
 			t.Errorf("%s: %q rewritten as %q, want refused", tc.desc, tc.in, got)
@@ -70,26 +69,18 @@ func FuzzRewriteCopy(f *testing.F) {
 	f.Add([]byte("7,\"a,\"\"b\"\"\nc\",x\n"), true)
 	f.Add([]byte("1\t\\x4\\1\t\\\n"), false)
 	plan := []rules.ColumnPlan{{}, {Masker: starMasker{}}, {Masker: starMasker{}}}
-	csv := &rules.CopyFormat{Format: "csv", Delimiter: ',', Quote: '"', Escape: '"'}
+	formats := map[bool]*rules.CopyFormat{
+		true:  {Format: "csv", Delimiter: ',', Quote: '"', Escape: '"'},
+		false: {Format: "text", Delimiter: '\t'},
+	}
 	f.Fuzz(func(t *testing.T, line []byte, isCSV bool) {
-		var out []byte
-		var ok bool
-		if isCSV {
-			out, _, ok = rewriteCopyCSV(nil, nil, line, csv, plan)
-		} else {
-			out, _, ok = rewriteCopyText(nil, nil, line, '\t', plan)
-		}
+		out, _, ok := rewriteCopyRow(nil, nil, line, formats[isCSV], plan)
 		if !ok {
 			return
 		}
 		// A rewritten row is itself one row of the same fields, and
 		// rewriting it again changes nothing (masked fields are all '*').
-		var again []byte
-		if isCSV {
-			again, _, ok = rewriteCopyCSV(nil, nil, out, csv, plan)
-		} else {
-			again, _, ok = rewriteCopyText(nil, nil, out, '\t', plan)
-		}
+		again, _, ok := rewriteCopyRow(nil, nil, out, formats[isCSV], plan)
 		if !ok || string(again) != string(out) {
 			t.Fatalf("%q → %q → %q (ok %v)", line, out, again, ok)
 		}
