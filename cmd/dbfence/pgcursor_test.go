@@ -151,7 +151,11 @@ func TestPostgresPreparedFetchFollowsItsCursor(t *testing.T) {
 		t.Fatalf("FETCH (id, id_card): %q, %v; want id as is, id_card masked", rows, err)
 	}
 	exec("CLOSE c")
-	exec("DECLARE c CURSOR FOR SELECT id_card, id FROM person WHERE id <= 5 ORDER BY id")
+	// Declared again through the extended protocol this time.
+	if _, err := c.ExecParams(ctx, "DECLARE c CURSOR FOR SELECT id_card, id FROM person WHERE id <= $1 ORDER BY id",
+		[][]byte{[]byte("5")}, nil, nil, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
 	rows, err = fetch()
 	if err != nil || len(rows) != 2 || !masked(rows[0][0]) || masked(rows[0][1]) {
 		t.Fatalf("the same prepared FETCH after DECLARE (id_card, id): %q, %v; want id_card masked", rows, err)

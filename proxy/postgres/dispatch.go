@@ -589,6 +589,9 @@ func (s *session) handleClose(body []byte) error {
 	} else {
 		pd.prevPortal, pd.hadPrev = s.portals[name]
 		delete(s.portals, name)
+		// Portals and SQL cursors share one namespace: this closes a
+		// cursor of that name too.
+		delete(s.rs.Cursors, name)
 	}
 	return s.enqueue(pd)
 }
