@@ -64,6 +64,9 @@ func resolveCursors(sess *Session, v *Verdict) {
 			if cur == nil && !closedAll && !closed[sv.Cursor] {
 				cur = sess.Cursors[sv.Cursor]
 			}
+			if cur == nil && sv.Monitor {
+				continue // monitor mode decides and logs; it does not refuse
+			}
 			plan, fe := ResolveFetch(cur, sv)
 			if !copied {
 				v.Statements, copied = slices.Clone(v.Statements), true

@@ -69,4 +69,10 @@ func TestPostgresCursors(t *testing.T) {
 	if v := e.CheckPostgres(newSess(), "DECLARE u CURSOR FOR SELECT upper(address) FROM person WHERE id = 1"); v.Refusal == nil {
 		t.Error("DECLARE of a refused query must be refused")
 	}
+	// Monitor mode does not refuse a FETCH it cannot place.
+	mon := newSess()
+	mon.User = "monitor"
+	if v := e.CheckPostgres(mon, "FETCH 10 FROM nosuch"); v.Refusal != nil {
+		t.Errorf("monitor role: FETCH refused: %v", v.Refusal)
+	}
 }
