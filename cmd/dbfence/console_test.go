@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -40,7 +41,7 @@ func TestConsoleApprovesInABrowser(t *testing.T) {
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()))
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.UserDataDir(browserProfile(t)))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
@@ -74,4 +75,28 @@ func TestConsoleApprovesInABrowser(t *testing.T) {
 	if err != nil || len(rows) != 140 {
 		t.Fatalf("approved run: %d rows, %v", len(rows), errors.Unwrap(err))
 	}
+}
+
+// browserProfile is a profile directory for one headless browser. It is
+// removed after the test, retrying for a few seconds: Chromium's helper
+// processes can still write to it just after the browser has exited, which
+// made t.TempDir's own clean-up fail the test.
+func browserProfile(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "dbfence-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+			err := os.RemoveAll(dir)
+			if err == nil {
+				return
+			}
+			if time.Since(start) > 5*time.Second {
+				t.Logf("browser profile %s not removed: %v", dir, err)
+				return
+			}
+		}
+	})
+	return dir
 }
