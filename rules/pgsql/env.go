@@ -3,6 +3,7 @@ package pgsql
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dbfence/dbfence/rules/catalog"
 )
@@ -86,7 +87,8 @@ func resolvePath(env Env) pathInfo {
 
 // ParseSearchPath splits a search_path setting the way the server does
 // (SplitIdentifierString): comma-separated, double quotes keep case and
-// commas, unquoted names are folded to lower case.
+// commas, unquoted names are folded to lower case (ASCII letters only, as
+// the server does under UTF-8), and names are cut to 63 bytes.
 func ParseSearchPath(v string) []string {
 	var out []string
 	for i := 0; i < len(v); {
@@ -115,17 +117,51 @@ func ParseSearchPath(v string) []string {
 			for i < len(v) && v[i] != ',' {
 				i++
 			}
-			out = append(out, b.String())
+			out = append(out, truncateIdentifier(b.String()))
 		} else {
 			start := i
 			for i < len(v) && v[i] != ',' {
 				i++
 			}
-			out = append(out, strings.ToLower(strings.TrimRight(v[start:i], " \t\n\r")))
+			out = append(out, truncateIdentifier(asciiLower(strings.TrimRight(v[start:i], " \t\n\r"))))
 		}
 		if i < len(v) && v[i] == ',' {
 			i++
 		}
 	}
 	return out
+}
+
+// maxIdentifierBytes is NAMEDATALEN - 1: the server cuts longer names.
+const maxIdentifierBytes = 63
+
+// asciiLower folds A-Z only, as the server's downcase_identifier does for a
+// multi-byte encoding (strings.ToLower would also fold other letters, and
+// turn invalid bytes into U+FFFD).
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// truncateIdentifier cuts a name to maxIdentifierBytes without splitting a
+// UTF-8 sequence, as the server's truncate_identifier does.
+func truncateIdentifier(s string) string {
+	if len(s) <= maxIdentifierBytes {
+		return s
+	}
+	n := maxIdentifierBytes
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

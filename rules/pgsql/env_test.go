@@ -2,6 +2,7 @@ package pgsql
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +16,9 @@ func TestParseSearchPath(t *testing.T) {
 		{`  Sales ,HR`, []string{"sales", "hr"}},
 		{`"Mixed Case", "a,b", "q""uote"`, []string{"Mixed Case", "a,b", `q"uote`}},
 		{`"unterminated`, []string{"unterminated"}},
+		{`ÄBC, "ÄBC"`, []string{"Äbc", "ÄBC"}}, // the server folds ASCII letters only
+		{strings.Repeat("a", 70), []string{strings.Repeat("a", 63)}},
+		{`"` + strings.Repeat("é", 40) + `"`, []string{strings.Repeat("é", 31)}}, // cut at 63 bytes, not inside a character
 		{``, nil},
 	} {
 		if got := ParseSearchPath(tc.in); !slices.Equal(got, tc.want) {
