@@ -136,3 +136,66 @@ func TestInterruptedStatementIsAudited(t *testing.T) {
 		}
 	}
 }
+
+// TestBackendLostMidResultIsAudited: when the backend connection dies in
+// the middle of a large result (here: killed by a DBA), the statement still
+// has an outcome record, with an error code and the rows sent until then.
+func TestBackendLostMidResultIsAudited(t *testing.T) {
+	p := startDemoProxy(t, nil)
+	const q = "SELECT seq, REPEAT('k', 1000) FROM seq_1_to_200000"
+	db, err := sql.Open("mysql", "root@tcp("+p.mysql+")/gov")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := sql.Open("mysql", "root@tcp(127.0.0.1:3306)/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	readSome(t, rows, 50, func() {
+		var id int64
+		if err := direct.QueryRow("SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT seq, REPEAT(''k''%'").Scan(&id); err != nil {
+			t.Fatalf("the proxy's backend connection: %v", err)
+		}
+		if _, err := direct.Exec(fmt.Sprintf("KILL %d", id)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for rows.Next() {
+	}
+	if rows.Err() == nil {
+		t.Fatal("the result ended without an error after its backend was killed")
+	}
+	rows.Close()
+	db.Close()
+	p.stop()
+
+	r, err := audit.NewReader(p.auditDir, audit.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := 0
+	for {
+		rec, _, err := r.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(rec.Normalized, "REPEAT") && rec.DurationUS > 0 {
+			outcomes++
+			if rec.ErrorCode == "" || rec.Rows < 50 {
+				t.Errorf("outcome: code %q, %d rows; want an error code and at least 50 rows", rec.ErrorCode, rec.Rows)
+			}
+		}
+	}
+	if outcomes != 1 {
+		t.Errorf("%d outcome records for the statement whose backend was killed, want 1", outcomes)
+	}
+}
