@@ -65,22 +65,29 @@ func TestCopyTextRoundTrip(t *testing.T) {
 }
 
 func FuzzRewriteCopy(f *testing.F) {
-	f.Add([]byte("7\t张三\t110105194912310021\n"), false)
-	f.Add([]byte("7,\"a,\"\"b\"\"\nc\",x\n"), true)
-	f.Add([]byte("1\t\\x4\\1\t\\\n"), false)
+	f.Add([]byte("7\t张三\t110105194912310021\n"), false, byte('\t'), byte('"'), byte('"'))
+	f.Add([]byte("7,\"a,\"\"b\"\"\nc\",x\n"), true, byte(','), byte('"'), byte('"'))
+	f.Add([]byte("7;'a\\'b';'c'\n"), true, byte(';'), byte('\''), byte('\\'))
+	f.Add([]byte("1\t\\x4\\1\t\\\n"), false, byte('\t'), byte('"'), byte('"'))
 	plan := []rules.ColumnPlan{{}, {Masker: starMasker{}}, {Masker: starMasker{}}}
-	formats := map[bool]*rules.CopyFormat{
-		true:  {Format: "csv", Delimiter: ',', Quote: '"', Escape: '"'},
-		false: {Format: "text", Delimiter: '\t'},
-	}
-	f.Fuzz(func(t *testing.T, line []byte, isCSV bool) {
-		out, _, ok := rewriteCopyRow(nil, nil, line, formats[isCSV], plan)
+	f.Fuzz(func(t *testing.T, line []byte, isCSV bool, delim, quote, escape byte) {
+		format := &rules.CopyFormat{Format: "text", Delimiter: delim}
+		if isCSV {
+			format = &rules.CopyFormat{Format: "csv", Delimiter: delim, Quote: quote, Escape: escape}
+		}
+		// What the server accepts: distinct delimiter and quote, neither a
+		// line break nor (in text format) a backslash.
+		if delim == '\n' || delim == '\r' || !isCSV && delim == '\\' ||
+			isCSV && (quote == delim || quote == '\n' || quote == '\r' || escape == '\n' || escape == '\r' || escape == delim) {
+			return
+		}
+		out, _, ok := rewriteCopyRow(nil, nil, line, format, plan)
 		if !ok {
 			return
 		}
 		// A rewritten row is itself one row of the same fields, and
 		// rewriting it again changes nothing (masked fields are all '*').
-		again, _, ok := rewriteCopyRow(nil, nil, out, formats[isCSV], plan)
+		again, _, ok := rewriteCopyRow(nil, nil, out, format, plan)
 		if !ok || string(again) != string(out) {
 			t.Fatalf("%q → %q → %q (ok %v)", line, out, again, ok)
 		}
