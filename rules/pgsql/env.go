@@ -123,7 +123,7 @@ func ParseSearchPath(v string) []string {
 			for i < len(v) && v[i] != ',' {
 				i++
 			}
-			out = append(out, truncateIdentifier(asciiLower(strings.TrimRight(v[start:i], " \t\n\r"))))
+			out = append(out, truncateIdentifier(lowerASCII(strings.TrimRight(v[start:i], " \t\n\r"))))
 		}
 		if i < len(v) && v[i] == ',' {
 			i++
@@ -134,24 +134,6 @@ func ParseSearchPath(v string) []string {
 
 // maxIdentifierBytes is NAMEDATALEN - 1: the server cuts longer names.
 const maxIdentifierBytes = 63
-
-// asciiLower folds A-Z only, as the server's downcase_identifier does for a
-// multi-byte encoding (strings.ToLower would also fold other letters, and
-// turn invalid bytes into U+FFFD).
-func asciiLower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if b[j] >= 'A' && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
 
 // truncateIdentifier cuts a name to maxIdentifierBytes without splitting a
 // UTF-8 sequence, as the server's truncate_identifier does.

@@ -1248,7 +1248,9 @@ func (w *walker) returning(list []*pg.Node, sc *scope) {
 	w.st.OutputsUnknown = w.st.OutputsUnknown || !complete
 }
 
-// lowerASCII lower-cases ASCII letters (system object names).
+// lowerASCII lower-cases ASCII letters only, as the server's
+// downcase_identifier does under a multi-byte encoding (strings.ToLower
+// would fold other letters too, and turn invalid bytes into U+FFFD).
 func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= 'A' && c <= 'Z' {
