@@ -165,3 +165,52 @@ func TestPostgresPreparedFetchFollowsItsCursor(t *testing.T) {
 		t.Fatalf("FETCH after CLOSE: %q, %v; want refused", rows, err)
 	}
 }
+
+// TestPostgresPipelinedDeclareIsNotReadUnderAnOldPlan: a FETCH pipelined
+// behind a DECLARE that replaces a cursor name is never decided by the plan
+// the proxy held for that name before (here: a cursor closed in an earlier
+// pipeline, whose DECLARE completed after its CLOSE was sent).
+func TestPostgresPipelinedDeclareIsNotReadUnderAnOldPlan(t *testing.T) {
+	p := startDemoProxy(t, nil)
+	ctx := context.Background()
+	c, err := pgconn.Connect(ctx, "postgres://clerk:clerk-pass@"+p.postgres+"/gov?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "BEGIN").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	// pipeline sends the queries in one pipeline and fails on any id_card
+	// that comes back in clear.
+	pipeline := func(queries ...string) {
+		t.Helper()
+		pl := c.StartPipeline(ctx)
+		for _, q := range queries {
+			pl.SendQueryParams(q, nil, nil, nil, nil)
+		}
+		if err := pl.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			res, err := pl.GetResults()
+			if err != nil || res == nil {
+				break // the end, or the pipeline aborted and the rest is skipped
+			}
+			r, ok := res.(*pgconn.ResultReader)
+			if !ok {
+				continue
+			}
+			for _, row := range r.Read().Rows {
+				for _, cell := range row {
+					if len(cell) == 18 && !strings.Contains(string(cell), "*") {
+						t.Fatalf("an id_card came back in clear: %q", cell)
+					}
+				}
+			}
+		}
+		_ = pl.Close()
+	}
+	pipeline("DECLARE c CURSOR FOR SELECT id, 'x'::text FROM person WHERE id = 1", "CLOSE c")
+	pipeline("DECLARE c CURSOR FOR SELECT id, id_card FROM person WHERE id = 1", "FETCH 1 FROM c")
+}

@@ -15,11 +15,13 @@ import (
 
 // noteCursorSent applies what a statement being sent may do to the
 // session's cursors: CLOSE and DISCARD forget them at once, whether or not
-// they succeed (a cursor the proxy is unsure of is not read).
+// they succeed (a cursor the proxy is unsure of is not read), and so does a
+// DECLARE of that name: until it completes, a FETCH pipelined behind it
+// must not be decided by the plan the name had before.
 func (s *session) noteCursorSent(sv *rules.StatementVerdict) {
 	switch {
 	case sv == nil:
-	case sv.CursorOp == rules.CursorClose && sv.Cursor != "":
+	case (sv.CursorOp == rules.CursorClose || sv.CursorOp == rules.CursorDeclare) && sv.Cursor != "":
 		delete(s.rs.Cursors, sv.Cursor)
 	case sv.CursorOp == rules.CursorClose || sv.Kind == "discard":
 		clear(s.rs.Cursors)
