@@ -445,10 +445,12 @@ func copyFormat(opts []*pg.Node) *facts.CopyFormat {
 				f.Format = strings.ToLower(v)
 			}
 		case "header":
-			f.Header = true
-			if b, ok := d.GetArg().GetNode().(*pg.Node_Boolean); ok {
-				f.Header = b.Boolean.GetBoolval()
+			// A header taken for data is masked; data taken for a header
+			// would be relayed as it is: read the value as the server does.
+			if v, _ := str(d); strings.EqualFold(v, "match") {
+				f.Unsupported = "HEADER MATCH"
 			}
+			f.Header = defBool(d.GetArg())
 		case "delimiter":
 			delimiter, setDelimiter = str(d)
 		case "quote":

