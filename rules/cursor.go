@@ -44,7 +44,7 @@ func ResolveFetch(cur *Cursor, sv *StatementVerdict) (StatementVerdict, *fault.E
 // the decision cache's).
 func resolveCursors(sess *Session, v *Verdict) {
 	var declared map[string]*Cursor
-	closed := map[string]bool{}
+	var closed map[string]bool // made on the first CLOSE: most texts have none
 	closedAll, copied := false, false
 	for i := range v.Statements {
 		sv := &v.Statements[i]
@@ -56,6 +56,9 @@ func resolveCursors(sess *Session, v *Verdict) {
 			declared[sv.Cursor] = &Cursor{Plan: *sv, Hold: sv.CursorHold}
 		case sv.CursorOp == CursorClose && sv.Cursor != "":
 			delete(declared, sv.Cursor)
+			if closed == nil {
+				closed = map[string]bool{}
+			}
 			closed[sv.Cursor] = true
 		case sv.CursorOp == CursorClose || sv.Kind == "discard":
 			declared, closedAll = nil, true
