@@ -96,7 +96,7 @@ func rewriteCopyRow(dst, scratch, line []byte, f *rules.CopyFormat, cols []rules
 		if csv {
 			scratch, end, null, ok = nextCopyCSVField(scratch[:0], line, i, f)
 		} else {
-			scratch, end, null, ok = nextCopyTextField(scratch[:0], line, i, f.Delimiter)
+			scratch, end, null, ok = nextCopyTextField(scratch[:0], line, i, f.Delimiter, cols[c].Masker != nil)
 		}
 		if !ok {
 			return dst, scratch, false
@@ -122,8 +122,9 @@ func rewriteCopyRow(dst, scratch, line []byte, f *rules.CopyFormat, cols []rules
 }
 
 // nextCopyTextField reads the text-format field at line[i:], appending its
-// decoded value to dst; end is where it stops (a delimiter or the end).
-func nextCopyTextField(dst, line []byte, i int, delim byte) (value []byte, end int, null, ok bool) {
+// decoded value to dst when decode is set (a field relayed as it is need
+// not be decoded); end is where it stops (a delimiter or the end).
+func nextCopyTextField(dst, line []byte, i int, delim byte, decode bool) (value []byte, end int, null, ok bool) {
 	start := i
 	for i < len(line) && line[i] != delim {
 		if line[i] == '\\' {
@@ -135,8 +136,8 @@ func nextCopyTextField(dst, line []byte, i int, delim byte) (value []byte, end i
 		return dst, 0, false, false // a trailing backslash
 	}
 	field := line[start:i]
-	if string(field) == `\N` {
-		return dst, i, true, true
+	if string(field) == `\N` || !decode {
+		return dst, i, string(field) == `\N`, true
 	}
 	dst, ok = unescapeCopyText(dst, field)
 	return dst, i, false, ok
