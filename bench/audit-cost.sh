@@ -21,6 +21,7 @@ MY_PS_MODE=disable
 WARMUP=2
 KEEP=0
 AUDIT_DIR=""
+RATE=0
 
 usage() {
   cat <<'EOF_USAGE'
@@ -35,10 +36,17 @@ Starts two dbfence processes from bin/dbfence in front of the local databases
                   audit directory in a temporary directory)
 
 then runs, per protocol, N rounds of the same load against each, alternating
-which goes first, and prints per round the QPS and the proxy's CPU
-microseconds per query of both, and the median of audit/no-audit. The cost
-of audit is 1 - that median. Both proxies run all the time, so each sees the
-other's idle process only.
+which goes first, and prints per round the QPS, the proxy's CPU microseconds
+per query and the whole machine's (every process and kernel thread: the
+clients, the database, writeback) of both, and the medians of audit/no-audit.
+The cost of audit is 1 - the QPS median. Both proxies run all the time, so
+each sees the other's idle process only.
+
+On a saturated machine QPS is what the clients get, but it wanders by several
+per cent from run to run. With --rate the machine has the same work to do
+either way, and what audit costs shows as machine CPU per query: its cost in
+throughput, once the machine is saturated, is about 1 - machine_noaudit /
+machine_audit ("cpu_cost").
 
 Loads: pgbench -S -c CLIENTS -j 2 on database pgbench (scale 5, created if
 missing); sysbench oltp_point_select with CLIENTS threads on sbtest (4 x 10,000
@@ -54,6 +62,9 @@ Options:
                          default: dbfence's default)
   --audit-dir DIR        where the audited proxy writes its log (default: in the
                          temporary directory; e.g. a tmpfs to leave the disk out)
+  --rate QPS             offered load instead of as fast as possible (pgbench -R,
+                         sysbench --rate): the machine is then not saturated,
+                         so compare machine_cpu_us/q rather than QPS
   --pg-mode M            pgbench -M: simple (default), extended or prepared
   --mysql-ps-mode M      sysbench --db-ps-mode: disable (default) or auto
   --warmup S             untimed warm-up per proxy (default 2, 0 = none)
@@ -75,6 +86,7 @@ while (($#)); do
     --audit-mode) AUDIT_MODE=${2:?}; shift ;;
     --fsync-interval) FSYNC_INTERVAL=${2:?}; shift ;;
     --audit-dir) AUDIT_DIR=${2:?}; shift ;;
+    --rate) RATE=${2:?}; shift ;;
     --pg-mode) PG_MODE=${2:?}; shift ;;
     --mysql-ps-mode) MY_PS_MODE=${2:?}; shift ;;
     --warmup) WARMUP=${2:?}; shift ;;
@@ -88,6 +100,7 @@ done
 positive_int --rounds "$ROUNDS"
 positive_int --time "$SECONDS_PER_RUN"
 positive_int --clients "$CLIENTS"
+[[ $RATE =~ ^[0-9]+$ ]] || die "--rate must be a number of queries per second"
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "--warmup must be a number of seconds"
 [[ $AUDIT_MODE == buffered || $AUDIT_MODE == strict ]] || die "--audit-mode must be buffered or strict"
 [[ $PG_MODE =~ ^(simple|extended|prepared)$ ]] || die "--pg-mode must be simple, extended or prepared"
@@ -164,35 +177,40 @@ for target in noaudit audit; do
   port_open 127.0.0.1 "${PGPORT[$target]}" || die "dbfence ($target) does not listen: $(tail -n 5 "$WORK/$target.log")"
 done
 
-# run PROTOCOL TARGET SECONDS: prints "QPS QUERIES CPU_TICKS".
+# run PROTOCOL TARGET SECONDS: prints "QPS QUERIES CPU_TICKS MACHINE_TICKS".
 run() {
-  local protocol=$1 target=$2 secs=$3 out before after
-  before=$(cpu_ticks "${PID[$target]}")
+  local protocol=$1 target=$2 secs=$3 out before after mbefore mafter rate=()
+  before=$(cpu_ticks "${PID[$target]}") mbefore=$(machine_ticks)
   if [[ $protocol == postgres ]]; then
+    ((RATE > 0)) && rate=(-R "$RATE")
     out=$(timeout $((secs + 30)) pgbench -h 127.0.0.1 -p "${PGPORT[$target]}" -U postgres -S -c "$CLIENTS" -j 2 \
-      -T "$secs" -M "$PG_MODE" -n pgbench 2>&1) || die "pgbench against $target failed:
+      -T "$secs" -M "$PG_MODE" "${rate[@]}" -n pgbench 2>&1) || die "pgbench against $target failed:
 $(tail -n 20 <<<"$out")"
-    after=$(cpu_ticks "${PID[$target]}")
-    awk -v t=$((after - before)) '/^tps = / { qps = $3 } /number of transactions actually processed/ {
-      split($NF, a, "/"); q = a[1] } END { if (q == "" || qps == "") exit 1; print qps, q, t }' <<<"$out" ||
+    after=$(cpu_ticks "${PID[$target]}") mafter=$(machine_ticks)
+    awk -v t=$((after - before)) -v m=$((mafter - mbefore)) '/^tps = / { qps = $3 }
+      /number of transactions actually processed/ { split($NF, a, "/"); q = a[1] }
+      END { if (q == "" || qps == "") exit 1; print qps, q, t, m }' <<<"$out" ||
       die "could not read pgbench's output:
 $(tail -n 20 <<<"$out")"
   else
+    ((RATE > 0)) && rate=(--rate="$RATE")
     out=$(timeout $((secs + 30)) sysbench oltp_point_select --tables=4 --table-size=10000 --mysql-db=sbtest \
       --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="${MYPORT[$target]}" --mysql-user=sbtest \
       --mysql-password=sbtest-pass --threads="$CLIENTS" --time="$secs" --report-interval=0 \
-      --db-ps-mode="$MY_PS_MODE" run 2>&1) || die "sysbench against $target failed:
+      --db-ps-mode="$MY_PS_MODE" "${rate[@]}" run 2>&1) || die "sysbench against $target failed:
 $(tail -n 20 <<<"$out")"
-    after=$(cpu_ticks "${PID[$target]}")
-    awk -v t=$((after - before)) '/^ *queries:/ { q = $2; qps = $3; sub(/^\(/, "", qps) } END {
-      if (q == "") exit 1; print qps, q, t }' <<<"$out" || die "could not read sysbench's output:
+    after=$(cpu_ticks "${PID[$target]}") mafter=$(machine_ticks)
+    awk -v t=$((after - before)) -v m=$((mafter - mbefore)) '/^ *queries:/ { q = $2; qps = $3; sub(/^\(/, "", qps) }
+      END { if (q == "") exit 1; print qps, q, t, m }' <<<"$out" || die "could not read sysbench's output:
 $(tail -n 20 <<<"$out")"
   fi
 }
 
 n_protocols=$(wc -w <<<"$PROTOCOLS")
-log "measuring $PROTOCOLS: $ROUNDS rounds x ${SECONDS_PER_RUN}s x 2 proxies, $CLIENTS clients, audit $AUDIT_MODE (~$((n_protocols * (ROUNDS * 2 * (SECONDS_PER_RUN + 1) + 2 * WARMUP)))s)"
-declare -A QPS QUERIES TICKS
+RATE_NOTE=""
+((RATE > 0)) && RATE_NOTE=" at $RATE queries/s"
+log "measuring $PROTOCOLS: $ROUNDS rounds x ${SECONDS_PER_RUN}s x 2 proxies, $CLIENTS clients$RATE_NOTE, audit $AUDIT_MODE (~$((n_protocols * (ROUNDS * 2 * (SECONDS_PER_RUN + 1) + 2 * WARMUP)))s)"
+declare -A QPS QUERIES TICKS MTICKS
 for protocol in $PROTOCOLS; do
   if ((WARMUP > 0)); then
     run "$protocol" noaudit "$WARMUP" >/dev/null
@@ -202,9 +220,9 @@ for protocol in $PROTOCOLS; do
     order="noaudit audit"
     ((round % 2 == 0)) && order="audit noaudit"
     for target in $order; do
-      read -r qps queries ticks < <(run "$protocol" "$target" "$SECONDS_PER_RUN")
+      read -r qps queries ticks mticks < <(run "$protocol" "$target" "$SECONDS_PER_RUN")
       key="$protocol|$round|$target"
-      QPS[$key]=$qps QUERIES[$key]=$queries TICKS[$key]=$ticks
+      QPS[$key]=$qps QUERIES[$key]=$queries TICKS[$key]=$ticks MTICKS[$key]=$mticks
       log "$protocol round $round/$ROUNDS $target: $qps QPS"
     done
   done
@@ -212,27 +230,38 @@ done
 
 # --- report ------------------------------------------------------------------
 echo
-echo "audit $AUDIT_MODE${FSYNC_INTERVAL:+ (fsync_interval $FSYNC_INTERVAL)}; $CLIENTS clients, ${SECONDS_PER_RUN}s per run; pgbench -S -M $PG_MODE, sysbench oltp_point_select --db-ps-mode=$MY_PS_MODE"
-printf '%-9s %5s %12s %12s %12s %16s %16s\n' protocol round noaudit_qps audit_qps audit/noaudit noaudit_cpu_us/q audit_cpu_us/q
-declare -A RATIOS CPU_N CPU_A
+echo "audit $AUDIT_MODE${FSYNC_INTERVAL:+ (fsync_interval $FSYNC_INTERVAL)}; $CLIENTS clients$RATE_NOTE, ${SECONDS_PER_RUN}s per run; pgbench -S -M $PG_MODE, sysbench oltp_point_select --db-ps-mode=$MY_PS_MODE"
+echo "cpu: the proxy's CPU µs per query; machine: all CPUs' busy µs per query"
+printf '%-9s %5s %11s %11s %8s %9s %9s %9s %9s\n' protocol round noaudit_qps audit_qps a/n_qps cpu_noaud cpu_audit mach_noaud mach_audit
+declare -A RATIOS MRATIOS CPU_N CPU_A M_N M_A
 for protocol in $PROTOCOLS; do
   for ((round = 1; round <= ROUNDS; round++)); do
     n=${QPS[$protocol|$round|noaudit]} a=${QPS[$protocol|$round|audit]}
     r=$(ratio "$a" "$n")
     cn=$(us_per_query "${TICKS[$protocol|$round|noaudit]}" "${QUERIES[$protocol|$round|noaudit]}")
     ca=$(us_per_query "${TICKS[$protocol|$round|audit]}" "${QUERIES[$protocol|$round|audit]}")
-    RATIOS[$protocol]+="$r " CPU_N[$protocol]+="$cn " CPU_A[$protocol]+="$ca "
-    printf '%-9s %5s %12s %12s %12s %16s %16s\n' "$protocol" "$round" "$n" "$a" "$r" "$cn" "$ca"
+    mn=$(us_per_query "${MTICKS[$protocol|$round|noaudit]}" "${QUERIES[$protocol|$round|noaudit]}")
+    ma=$(us_per_query "${MTICKS[$protocol|$round|audit]}" "${QUERIES[$protocol|$round|audit]}")
+    RATIOS[$protocol]+="$r " MRATIOS[$protocol]+="$(ratio "$mn" "$ma") "
+    CPU_N[$protocol]+="$cn " CPU_A[$protocol]+="$ca " M_N[$protocol]+="$mn " M_A[$protocol]+="$ma "
+    printf '%-9s %5s %11.1f %11.1f %8s %9s %9s %9s %9s\n' "$protocol" "$round" "$n" "$a" "$r" "$cn" "$ca" "$mn" "$ma"
   done
 done
 echo
 load_note "$START_LOAD"
-echo "Medians over $ROUNDS rounds:"
-printf '%-9s %14s %12s %16s %16s\n' protocol audit/noaudit audit_cost noaudit_cpu_us/q audit_cpu_us/q
+echo "Medians over $ROUNDS rounds (audit_cost = 1 - median QPS ratio; cpu_cost = 1 - median of machine_noaudit/machine_audit):"
+printf '%-9s %10s %10s %9s %9s %10s %10s %9s\n' protocol a/n_qps audit_cost cpu_noaud cpu_audit mach_noaud mach_audit cpu_cost
 for protocol in $PROTOCOLS; do
   # shellcheck disable=SC2086
   m=$(median ${RATIOS[$protocol]})
-  cost=$(awk -v m="$m" 'BEGIN { if (m == "-") print "-"; else printf "%.1f%%", (1 - m) * 100 }')
   # shellcheck disable=SC2086
-  printf '%-9s %14s %12s %16s %16s\n' "$protocol" "$m" "$cost" "$(median_us ${CPU_N[$protocol]})" "$(median_us ${CPU_A[$protocol]})"
+  mm=$(median ${MRATIOS[$protocol]})
+  cost=$(awk -v m="$m" 'BEGIN { if (m == "-") print "-"; else printf "%.1f%%", (1 - m) * 100 }')
+  mcost=$(awk -v m="$mm" 'BEGIN { if (m == "-") print "-"; else printf "%.1f%%", (1 - m) * 100 }')
+  # shellcheck disable=SC2086
+  printf '%-9s %10s %10s %9s %9s %10s %10s %9s\n' "$protocol" "$m" "$cost" "$(median_us ${CPU_N[$protocol]})" \
+    "$(median_us ${CPU_A[$protocol]})" "$(median_us ${M_N[$protocol]})" "$(median_us ${M_A[$protocol]})" "$mcost"
 done
+if ((RATE > 0)); then
+  echo "At a fixed rate both proxies answer about the same QPS: read cpu_cost, not audit_cost."
+fi

@@ -36,6 +36,13 @@ cpu_ticks() {
   echo $((${12} + ${13}))
 }
 
+# machine_ticks prints the clock ticks all CPUs spent busy (user, nice,
+# system, irq, softirq; not idle, iowait or steal) from /proc/stat: the
+# whole machine's work, kernel threads such as writeback included.
+machine_ticks() {
+  awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
+}
+
 # us_per_query TICKS QUERIES prints CPU microseconds per query ("-" if unknown).
 us_per_query() {
   local ticks=$1 queries=$2 hz

@@ -98,8 +98,9 @@ Flags:
 	fmt.Fprintf(stderr, "\ndbfence demo ready:\n  mysql -h127.0.0.1 -P%s -uofficer -pofficer-pass gov   (sees everything)\n"+
 		"  mysql -h127.0.0.1 -P%s -uclerk -pclerk-pass gov       (masked personal data, at most 100 rows)\n"+
 		"  mysql -h127.0.0.1 -P%s -uanalyst -panalyst-pass gov   (no personal columns)\n"+
-		"  psql -h 127.0.0.1 -p 5433 -U postgres gov             (PostgreSQL; restricted roles are refused there until its analysis lands)\n"+
-		"  curl http://%s/metrics\n  bin/dbfence audit tail -f --dir var/demo/audit\nPress Ctrl-C to stop.\n\n", port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), cfg.Listen.Admin)
+		"  PGPASSWORD=clerk-pass psql -h 127.0.0.1 -p %s -U clerk gov   (the same roles on PostgreSQL, schema gov)\n"+
+		"  curl http://%s/metrics\n  bin/dbfence audit tail -f --dir var/demo/audit\nPress Ctrl-C to stop.\n\n",
+		port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), port(cfg.Listen.MySQL), port(cfg.Listen.Postgres), cfg.Listen.Admin)
 	if err := serve(ctx, cfg, log, 10*time.Second, nil); err != nil {
 		log.Error("dbfence stopped", zap.Error(err))
 		return 1
