@@ -282,7 +282,7 @@ func (s *session) readStartup() (*startupMessage, []byte, bool) {
 		if err != nil {
 			if errors.Is(err, errMalformed) {
 				s.e.m.connection("protocol_error")
-				s.fatal(fault.Wrap(fault.ProtocolViolation, err, "dbfence: invalid startup packet"))
+				s.fatal(fault.Wrap(fault.ProtocolViolation, err, "dbfence: invalid startup packet: "+strings.TrimPrefix(err.Error(), errMalformed.Error()+": ")))
 			} else {
 				s.e.m.connection("client_gone")
 			}
@@ -320,7 +320,7 @@ func (s *session) readStartup() (*startupMessage, []byte, bool) {
 			sm, err := parseStartupParams(rest)
 			if err != nil {
 				s.e.m.connection("protocol_error")
-				s.fatal(fault.Wrap(fault.ProtocolViolation, err, "dbfence: invalid startup packet"))
+				s.fatal(fault.Wrap(fault.ProtocolViolation, err, "dbfence: invalid startup packet: "+strings.TrimPrefix(err.Error(), errMalformed.Error()+": ")))
 				return nil, nil, false
 			}
 			return sm, raw, true

@@ -231,3 +231,37 @@ func TestCancelRequestReachesBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRepeatedStartupParameterRefused: the server takes the last of
+// repeated startup names, the proxy would read the first; a repeat (in any
+// letter case, as the server folds setting names) ends the connection before
+// anything reaches the backend.
+func TestRepeatedStartupParameterRefused(t *testing.T) {
+	setupTestDB(t)
+	addr, _ := startProxy(t, passGate{}, nil)
+	for _, params := range [][]string{
+		{"user", "nosuchuser", "user", "postgres", "database", testDB},
+		{"user", "postgres", "database", "postgres", "database", testDB},
+		{"user", "postgres", "database", testDB, "client_encoding", "UTF8", "CLIENT_ENCODING", "GBK"},
+		{"user", "postgres", "database", testDB, "options", "-c search_path=a", "Options", "-c search_path=b"},
+	} {
+		body := binary.BigEndian.AppendUint32(nil, pgproto3.ProtocolVersionNumber)
+		for _, p := range params {
+			body = append(append(body, p...), 0)
+		}
+		body = append(body, 0)
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(body)+4)), body...)); err != nil {
+			t.Fatal(err)
+		}
+		m, err := pgproto3.NewFrontend(c, c).Receive()
+		c.Close()
+		if e, ok := m.(*pgproto3.ErrorResponse); err != nil || !ok || e.Code != "08P01" || !strings.Contains(e.Message, "more than once") {
+			t.Errorf("startup %q: got %#v, %v; want FATAL 08P01 naming the repeat", params, m, err)
+		}
+	}
+}

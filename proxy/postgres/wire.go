@@ -260,6 +260,15 @@ func parseStartupParams(b []byte) (*startupMessage, error) {
 		if r.bad {
 			return nil, fmt.Errorf("%w: startup parameter %q has no value", errMalformed, name)
 		}
+		for _, p := range sm.params {
+			// The server takes the last of repeated names (user, database,
+			// and settings, whose names it folds to lower case); the proxy
+			// reads the first. A repeat would let the two disagree on who
+			// the user is or how the session encodes text.
+			if strings.EqualFold(p[0], string(name)) {
+				return nil, fmt.Errorf("%w: startup parameter %q given more than once", errMalformed, name)
+			}
+		}
 		sm.params = append(sm.params, [2]string{string(name), string(val)})
 		if len(sm.params) > 64 {
 			return nil, fmt.Errorf("%w: too many startup parameters", errMalformed)
