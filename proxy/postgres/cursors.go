@@ -14,17 +14,44 @@ import (
 // hold under that name.
 
 // noteCursorSent applies what a statement being sent may do to the
-// session's cursors: CLOSE and DISCARD forget them at once, whether or not
-// they succeed (a cursor the proxy is unsure of is not read), and so does a
-// DECLARE of that name: until it completes, a FETCH pipelined behind it
-// must not be decided by the plan the name had before.
+// session's cursors and portals, which share one namespace on the server:
+// CLOSE and DISCARD forget them at once, whether or not they succeed (a
+// cursor the proxy is unsure of is not read), and so does a DECLARE of that
+// name: until it completes, a FETCH pipelined behind it must not be decided
+// by the plan the name had before, nor an Execute of that name by the plan
+// of the portal it may have replaced. COMMIT, ROLLBACK and ROLLBACK TO
+// SAVEPOINT close portals (all, or those bound since the savepoint): they
+// forget every portal.
 func (s *session) noteCursorSent(sv *rules.StatementVerdict) {
 	switch {
 	case sv == nil:
 	case (sv.CursorOp == rules.CursorClose || sv.CursorOp == rules.CursorDeclare) && sv.Cursor != "":
 		delete(s.rs.Cursors, sv.Cursor)
+		delete(s.portals, sv.Cursor)
+		s.portalsForgotten++
 	case sv.CursorOp == rules.CursorClose || sv.Kind == "discard":
 		clear(s.rs.Cursors)
+		s.forgetPortals()
+	case sv.Kind == "transaction" && sv.ChangesSession:
+		s.forgetPortals()
+	}
+}
+
+// forgetPortals forgets every protocol portal: an Execute of one is refused
+// until it is bound again.
+func (s *session) forgetPortals() {
+	if len(s.portals) > 0 {
+		clear(s.portals)
+	}
+	s.portalsForgotten++
+}
+
+// forgetFailedBind undoes a failed Bind after SQL that may have closed or
+// replaced portals was sent: the portal it made is dropped, and the one it
+// displaced is not put back.
+func (s *session) forgetFailedBind(p *pending) {
+	if cur, ok := s.portals[p.name]; ok && cur == p.portal {
+		delete(s.portals, p.name)
 	}
 }
 
@@ -56,14 +83,13 @@ func (s *session) endTransactionCursors() {
 	}
 }
 
-// countCursorRow counts a row a FETCH relays against its cursor's row cap.
-func (s *session) countCursorRow(plan *rules.StatementVerdict) {
+// fetchedCursor is the cursor a FETCH's rows are counted against (nil for
+// other statements, or when the name was closed or declared again since).
+func (s *session) fetchedCursor(plan *rules.StatementVerdict) *rules.Cursor {
 	if plan.CursorOp != rules.CursorFetch {
-		return
+		return nil
 	}
-	if c := s.rs.Cursors[plan.Cursor]; c != nil {
-		c.Rows++
-	}
+	return s.rs.Cursors[plan.Cursor]
 }
 
 // fetchesPortal refuses a FETCH whose name is a portal bound through the

@@ -52,6 +52,8 @@ type pending struct {
 	prevStmt   *stmtState
 	prevPortal *portalState
 	hadPrev    bool
+	// portalsForgotten is the session's count when a Bind or Close was sent.
+	portalsForgotten uint64
 	// refusal is the proxy's error for pendRefusal.
 	refusal *fault.Error
 	// query is the state of a simple query.
@@ -487,7 +489,7 @@ func (s *session) handleBind(body []byte) error {
 	}
 	prev, had := s.portals[name]
 	s.portals[name] = p
-	return s.enqueue(pending{kind: pendBind, name: name, portal: p, prevPortal: prev, hadPrev: had})
+	return s.enqueue(pending{kind: pendBind, name: name, portal: p, prevPortal: prev, hadPrev: had, portalsForgotten: s.portalsForgotten})
 }
 
 func (s *session) handleDescribe(body []byte) error {
@@ -582,7 +584,7 @@ func (s *session) handleClose(body []byte) error {
 		return err
 	}
 	name := string(nameB)
-	pd := pending{kind: pendClose, name: name, target: kind}
+	pd := pending{kind: pendClose, name: name, target: kind, portalsForgotten: s.portalsForgotten}
 	if kind == 'S' {
 		pd.prevStmt, pd.hadPrev = s.stmts[name]
 		delete(s.stmts, name)
@@ -606,13 +608,19 @@ func (s *session) restore(p *pending) {
 	case pendParse:
 		undo(s.stmts, s.queue[s.qh+1:], p, true, p.stmt, p.prevStmt, func(q *pending) **stmtState { return &q.prevStmt })
 	case pendBind:
+		if s.portalsForgotten != p.portalsForgotten {
+			s.forgetFailedBind(p)
+			return
+		}
 		undo(s.portals, s.queue[s.qh+1:], p, true, p.portal, p.prevPortal, func(q *pending) **portalState { return &q.prevPortal })
 	case pendClose:
 		if p.target == 'S' {
 			undo(s.stmts, s.queue[s.qh+1:], p, false, nil, p.prevStmt, func(q *pending) **stmtState { return &q.prevStmt })
-		} else {
+		} else if s.portalsForgotten == p.portalsForgotten {
 			undo(s.portals, s.queue[s.qh+1:], p, false, nil, p.prevPortal, func(q *pending) **portalState { return &q.prevPortal })
 		}
+		// Otherwise SQL sent since may have closed or replaced the portal
+		// the failed Close left open: it stays forgotten.
 	}
 }
 

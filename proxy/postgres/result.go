@@ -240,7 +240,7 @@ func (s *session) handleBackend(typ byte, body []byte) error {
 // checkColumns checks a result's description against plan: the column
 // count, and the columns' origins when Config.Origins is set.
 func (s *session) checkColumns(plan *rules.StatementVerdict, cols []column) *fault.Error {
-	if s.ruled && plan != nil && plan.Columns == nil && !rowKinds[plan.Kind] && plan.CursorOp != rules.CursorFetch {
+	if s.rowsUnexpected(plan) {
 		// A statement decided as returning no rows returns rows: the pairing
 		// of plans with responses cannot be trusted (fail closed).
 		s.log.Warn("rows from a statement decided as returning none; result refused", zap.String("kind", plan.Kind))
@@ -269,6 +269,13 @@ func (s *session) checkColumns(plan *rules.StatementVerdict, cols []column) *fau
 		return fault.New(fault.ResultMismatch, "dbfence: result column %d does not come from what the statement was analysed to read; result refused", i)
 	}
 	return nil
+}
+
+// rowsUnexpected reports whether rows under plan mean the pairing of plans
+// with responses is wrong: a restricted session's statement decided as
+// returning none.
+func (s *session) rowsUnexpected(plan *rules.StatementVerdict) bool {
+	return s.ruled && plan != nil && plan.Columns == nil && !rowKinds[plan.Kind] && plan.CursorOp != rules.CursorFetch
 }
 
 // rowKinds are the statement kinds whose results restricted sessions may
@@ -413,6 +420,12 @@ func (s *session) dataRow(body []byte, plan *rules.StatementVerdict, cols []colu
 		s.e.m.rowsPlain.Inc()
 		return s.toClient(msgDataRow, body)
 	}
+	if s.rowsUnexpected(plan) {
+		// Rows without a RowDescription first (an Execute the client did
+		// not Describe), which checkColumns would have refused.
+		s.log.Warn("rows from a statement decided as returning none; result refused", zap.String("kind", plan.Kind))
+		return s.abort(fault.New(fault.ResultMismatch, "dbfence: a %s statement returned rows; result refused", strings.ToUpper(plan.Kind)))
+	}
 	if ok, err := s.admitRow(plan, rows); !ok {
 		return err
 	}
@@ -433,7 +446,11 @@ func (s *session) dataRow(body []byte, plan *rules.StatementVerdict, cols []colu
 // relayed it aborts the response and returns false with abort's error.
 func (s *session) admitRow(plan *rules.StatementVerdict, rows *int64) (bool, error) {
 	*rows++
-	if plan.RowCap > 0 && *rows > plan.RowCap {
+	cur := s.fetchedCursor(plan)
+	// A FETCH's own cap is what its cursor had left when it was decided;
+	// FETCHes decided together (one text, or a pipeline) would each get all
+	// of it, so the cursor's count as rows arrive is checked too.
+	if plan.RowCap > 0 && *rows > plan.RowCap || cur != nil && cur.Plan.RowCap > 0 && cur.Rows >= cur.Plan.RowCap {
 		if plan.CursorOp == rules.CursorFetch {
 			return false, s.abort(fault.New(fault.RowCapExceeded, "dbfence: cursor %q reached the row limit for this role across its FETCHes; the rest was withheld", plan.Cursor))
 		}
@@ -443,7 +460,9 @@ func (s *session) admitRow(plan *rules.StatementVerdict, rows *int64) (bool, err
 		return false, s.abort(fault.New(fault.RowCapExceeded,
 			"dbfence: your budget of %d classified rows per %s is used up; an approval is needed for more", b.Rows, b.Window))
 	}
-	s.countCursorRow(plan)
+	if cur != nil {
+		cur.Rows++
+	}
 	return true, nil
 }
 

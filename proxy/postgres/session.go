@@ -59,6 +59,10 @@ type session struct {
 	// and the backend know them.
 	stmts   map[string]*stmtState
 	portals map[string]*portalState
+	// portalsForgotten counts the SQL statements sent that may have closed
+	// or replaced protocol portals (see noteCursorSent); a Bind or Close
+	// that fails after one does not put back the portal it displaced.
+	portalsForgotten uint64
 	// queue holds, in order, what each expected backend response belongs to.
 	// queue[qh:] are the requests awaiting their response.
 	queue []pending
