@@ -131,6 +131,19 @@ func (e *Engine) Restricted(user string) bool {
 	return !e.state.Load().policy.roleFor(user).unrestricted
 }
 
+// HidesColumn reports whether user's role masks or denies the base column
+// db.table.column (a PostgreSQL column is schema.table.column). Engines
+// that check where result columns come from use it for a column the
+// analysis did not trace to a base column but the server does.
+func (e *Engine) HidesColumn(user, db, table, column string) bool {
+	st := e.state.Load()
+	role := st.policy.roleFor(user)
+	if role.unrestricted {
+		return false
+	}
+	return st.policy.treatment(role, facts.Column{Database: db, Table: table, Column: column}).sensitive()
+}
+
 // Admit decides at the handshake whether user may connect from addr: nil
 // admits; HostNotAllowed when the matching principal's network allowlist
 // excludes addr.

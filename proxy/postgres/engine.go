@@ -32,6 +32,11 @@ type Gate interface {
 	// Restricted reports whether user's statements are analysed (the role
 	// has rules): the engine then keeps the session's search_path known.
 	Restricted(user string) bool
+	// HidesColumn reports whether user's role masks or denies the base
+	// column schema.table.column. With Config.Origins, a result column the
+	// analysis found computed but the server reports as such a column is
+	// refused: the analysis misread the statement.
+	HidesColumn(user, schema, table, column string) bool
 }
 
 // TypedMasker gives a masked cell a value valid for a column type that is not

@@ -123,15 +123,31 @@ func (o *Origins) Close() {
 }
 
 // checkOrigins compares the columns' reported origins with the plan's
-// predictions. Only predicted origins are compared; a predicted base column
-// reported as computed (table OID 0) is a mismatch. It returns the 1-based
-// column that disagrees, 0 when all agree.
-func checkOrigins(ctx context.Context, o *Origins, database string, plan []rules.ColumnPlan, cols []column) (int, error) {
+// predictions. Predicted origins are compared; a predicted base column
+// reported as computed (table OID 0) is a mismatch, and so is a column
+// predicted computed that the server reports as a base column hidden says
+// the role may not see in clear. It returns the 1-based column that
+// disagrees, 0 when all agree.
+func checkOrigins(ctx context.Context, o *Origins, database string, plan []rules.ColumnPlan, cols []column,
+	hidden func(schema, table, column string) bool) (int, error) {
 	for i, cp := range plan {
-		if i >= len(cols) || (cp.OrgTable == "" && cp.OrgColumn == "") {
+		if i >= len(cols) {
 			continue
 		}
 		c := cols[i]
+		if cp.OrgTable == "" && cp.OrgColumn == "" {
+			if c.tableOID == 0 || cp.Masker != nil {
+				continue
+			}
+			schema, table, column, ok, err := o.Column(ctx, database, c.tableOID, c.attnum)
+			if err != nil {
+				return 0, err
+			}
+			if ok && hidden(schema, table, column) {
+				return i + 1, nil
+			}
+			continue
+		}
 		if c.tableOID == 0 {
 			return i + 1, nil
 		}

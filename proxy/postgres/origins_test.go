@@ -55,13 +55,19 @@ func TestOriginsCrossCheckRefusesMismatch(t *testing.T) {
 	o := newTestOrigins(t)
 	const swapped = "SELECT id_card, name FROM people"
 	const computed = "SELECT lower(name) FROM people"
+	const hiddenAsComputed = "SELECT id_card FROM people WHERE id > 0"
+	const visibleAsComputed = "SELECT name FROM people WHERE id > 0"
 	gate := passGate{plan: map[string]rules.StatementVerdict{
 		maskQuery: maskPlan,
 		// The analyser believes column 1 is name (masked) and column 2 id_card (not).
 		swapped: {Kind: "select", Outcome: rules.Allow, Columns: []rules.ColumnPlan{
 			{OrgTable: "people", OrgColumn: "name", Masker: starMasker{}}, {OrgTable: "people", OrgColumn: "id_card"}}},
 		computed: {Kind: "select", Outcome: rules.Allow, Columns: []rules.ColumnPlan{{OrgTable: "people", OrgColumn: "name"}}},
-	}}
+		// The analyser believes these are computed; the server reports a
+		// base column, which the role hides (id_card) or does not (name).
+		hiddenAsComputed:  {Kind: "select", Outcome: rules.Allow, Columns: []rules.ColumnPlan{{}}},
+		visibleAsComputed: {Kind: "select", Outcome: rules.Allow, Columns: []rules.ColumnPlan{{}}},
+	}, hidden: map[string]bool{"public.people.id_card": true}}
 	addr, _ := startProxy(t, gate, func(c *Config) { c.Origins = o })
 	ctx := context.Background()
 	for _, m := range allModes {
@@ -69,7 +75,18 @@ func TestOriginsCrossCheckRefusesMismatch(t *testing.T) {
 		if got := readPeople(t, c, maskQuery); len(got) != 3 || *got[0].name != "**" {
 			t.Errorf("%s: predicted origins refused: %+v", m.desc, got)
 		}
-		for _, q := range []string{swapped, computed} {
+		if rows, err := c.Query(ctx, visibleAsComputed); err != nil {
+			t.Errorf("%s: %s: %v", m.desc, visibleAsComputed, err)
+		} else {
+			n := 0
+			for rows.Next() {
+				n++
+			}
+			if rows.Close(); rows.Err() != nil || n != 3 {
+				t.Errorf("%s: %s: %d rows, %v", m.desc, visibleAsComputed, n, rows.Err())
+			}
+		}
+		for _, q := range []string{swapped, computed, hiddenAsComputed} {
 			rows, err := c.Query(ctx, q)
 			if err == nil {
 				for rows.Next() {

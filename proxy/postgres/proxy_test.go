@@ -37,6 +37,8 @@ type passGate struct {
 	multi map[string][]rules.StatementVerdict
 	// literals are the constants the rules report for a text.
 	literals map[string][]string
+	// hidden are the schema.table.column names HidesColumn reports.
+	hidden map[string]bool
 }
 
 func (g passGate) Admit(user string, _ netip.Addr) *fault.Error {
@@ -47,6 +49,10 @@ func (g passGate) Admit(user string, _ netip.Addr) *fault.Error {
 }
 
 func (g passGate) Restricted(string) bool { return false }
+
+func (g passGate) HidesColumn(user, schema, table, column string) bool {
+	return g.hidden[schema+"."+table+"."+column]
+}
 
 func (g passGate) CheckPostgres(_ *rules.Session, text string) *rules.Verdict {
 	lits := g.literals[text]

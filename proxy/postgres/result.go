@@ -257,7 +257,9 @@ func (s *session) checkColumns(plan *rules.StatementVerdict, cols []column) *fau
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.e.cfg.DialTimeout)
 	defer cancel()
-	i, err := checkOrigins(ctx, s.e.cfg.Origins, s.rs.Database, plan.Columns, cols)
+	i, err := checkOrigins(ctx, s.e.cfg.Origins, s.rs.Database, plan.Columns, cols, func(schema, table, column string) bool {
+		return s.e.cfg.Gate.HidesColumn(s.rs.User, schema, table, column)
+	})
 	if err != nil {
 		s.log.Error("column origins could not be resolved", zap.Error(err))
 		return fault.Wrap(fault.ResultMismatch, err, "dbfence: the result's column origins could not be verified; result refused")
