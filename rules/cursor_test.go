@@ -76,3 +76,24 @@ func TestPostgresCursors(t *testing.T) {
 		t.Errorf("monitor role: FETCH refused: %v", v.Refusal)
 	}
 }
+
+// TestPostgresSystemUserNeedsAVersion: PostgreSQL 17's grammar reads a bare
+// SYSTEM_USER as a function; servers before 16 read it as a name, here an
+// alias of id_card. It is analysed only when the server is known to be 16
+// or later.
+func TestPostgresSystemUserNeedsAVersion(t *testing.T) {
+	e := newTestEngine(t)
+	e.SetPostgresCatalogLoader(func(context.Context, string) (*catalog.Catalog, error) { return govCatalog(), nil })
+	const text = "SELECT system_user FROM (SELECT id_card AS system_user FROM person WHERE id = 1) t"
+	for _, tc := range []struct {
+		version uint32
+		refused bool
+	}{{0, true}, {150020, true}, {160000, false}, {170004, false}} {
+		sess := &Session{Protocol: ProtocolPostgres, User: "clerk", ClientAddr: netip.MustParseAddr("127.0.0.1"), Database: "gov",
+			Charset: "UTF8", SearchPath: []string{"gov"}, SearchPathKnown: true, ServerVersion: tc.version}
+		v := e.CheckPostgres(sess, text)
+		if got := v.Refusal != nil; got != tc.refused {
+			t.Errorf("server %d: refusal %v, want refused %v", tc.version, v.Refusal, tc.refused)
+		}
+	}
+}

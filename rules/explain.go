@@ -111,7 +111,8 @@ func explainPostgresFacts(e *Engine, sess *Session, text string) []*facts.Statem
 	if err != nil {
 		return nil
 	}
-	env := pgsql.Env{Catalog: e.pg.get(sess.Database), SearchPath: sess.SearchPath, SearchPathKnown: sess.SearchPathKnown, User: sess.User}
+	env := pgsql.Env{Catalog: e.pg.get(sess.Database), SearchPath: sess.SearchPath, SearchPathKnown: sess.SearchPathKnown, User: sess.User,
+		ServerVersion: int(sess.ServerVersion)}
 	out := make([]*facts.Statement, len(stmts))
 	for i, s := range stmts {
 		out[i] = pgsql.Analyze(s, env)

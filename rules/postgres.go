@@ -49,6 +49,9 @@ func (e *Engine) CheckPostgres(sess *Session, text string) *Verdict {
 		kb.WriteByte(0)
 		kb.WriteString(sess.User) // "$user"
 		kb.WriteByte(0)
+		var num [20]byte
+		kb.Write(strconv.AppendUint(num[:0], uint64(sess.ServerVersion), 10))
+		kb.WriteByte(0)
 	}
 	// One scan gives the constants (audit) and, for unrestricted roles, the
 	// shape the cache is keyed by.
@@ -91,7 +94,8 @@ func (e *Engine) decidePostgres(st *engineState, role *compiledRole, cat *catalo
 		return &cacheEntry{refusal: fault.As(err)}
 	}
 	entry := &cacheEntry{cacheable: true, statements: make([]StatementVerdict, len(stmts))}
-	env := pgsql.Env{Catalog: cat, SearchPath: sess.SearchPath, SearchPathKnown: sess.SearchPathKnown, User: sess.User}
+	env := pgsql.Env{Catalog: cat, SearchPath: sess.SearchPath, SearchPathKnown: sess.SearchPathKnown, User: sess.User,
+		ServerVersion: int(sess.ServerVersion)}
 	for i, s := range stmts {
 		var sv StatementVerdict
 		if role.unrestricted {

@@ -35,8 +35,10 @@ type Session struct {
 	Database string
 	// SQLMode holds the MySQL session's sql_mode flags that change how text is read.
 	SQLMode SQLMode
-	// ServerVersion is the backend version as a MySQL executable-comment number
-	// (e.g. 101119 for 10.11.19), used to read /*!NNNNN */ exactly as the server does.
+	// ServerVersion is the backend version: for MySQL as an executable-comment
+	// number (e.g. 101119 for 10.11.19), used to read /*!NNNNN */ exactly as
+	// the server does; for PostgreSQL as server_version_num (150020 for
+	// 15.20), for the grammar differences between server versions. 0: not known.
 	ServerVersion uint32
 	// MariaDB is true when the backend is MariaDB (it executes /*M! */ comments).
 	MariaDB bool

@@ -30,6 +30,9 @@ type pgTechnique struct {
 	ids           []int
 	expect        expectation
 	leaksDirectly bool
+	// directBelow, when set, is the server_version_num from which the
+	// technique no longer leaks directly (the server reads it otherwise).
+	directBelow int
 }
 
 func pgTechniques() []pgTechnique {
@@ -114,6 +117,14 @@ func pgTechniques() []pgTechnique {
 		t("19", "search_path changed in the same text", noLeak, true, "SET search_path = gov; SELECT id_card || '' FROM person WHERE id = 1"),
 		t("19", "search_path rolled back", masked, true, "BEGIN", "SET search_path = public", "ROLLBACK", "SELECT id_card FROM person WHERE id = 1"),
 		t("17", "client_encoding change", refused, false, "SET client_encoding = 'GBK'"),
+		// The grammar is PostgreSQL 17's, where SYSTEM_USER is a function;
+		// PostgreSQL 15 reads the bare word as a name.
+		{class: "16", desc: "SYSTEM_USER as a column alias (PostgreSQL < 16)", steps: []string{
+			"SELECT system_user FROM (SELECT id_card AS system_user FROM person WHERE id = 1) t"},
+			ids: one, expect: refused, leaksDirectly: true, directBelow: 160000},
+		{class: "16", desc: "SYSTEM_USER as a whole-row alias (PostgreSQL < 16)", steps: []string{
+			`SELECT system_user::text FROM (SELECT * FROM person WHERE id = 1) AS "system_user"`},
+			ids: one, expect: refused, leaksDirectly: true, directBelow: 160000},
 		// E. Catalog and statistics.
 		{class: "21", desc: "pg_stats sample values", steps: []string{"SELECT most_common_vals::text, histogram_bounds::text FROM pg_stats WHERE tablename = 'person'"}, expect: refused, leaksDirectly: true},
 		t("21", "pg_stat_activity", refused, false, "SELECT query FROM pg_stat_activity"),
@@ -252,9 +263,10 @@ func TestPostgresBypassCatalogueClerkGetsNoHiddenCharacter(t *testing.T) {
 	truth := loadPGTruth(t, ctx)
 	direct := "postgres://postgres@127.0.0.1:5432/gov?sslmode=disable"
 	clerk := "postgres://clerk:clerk-pass@" + p.postgres + "/gov?sslmode=disable"
+	version := pgServerVersion(t, ctx, direct)
 	for _, tc := range pgTechniques() {
 		t.Run(tc.class+" "+tc.desc, func(t *testing.T) {
-			if tc.leaksDirectly {
+			if tc.leaksDirectly && (tc.directBelow == 0 || version < tc.directBelow) {
 				got, _ := pgRunSteps(ctx, direct, tc)
 				if truth.leak(strings.Join(got, "\x00"), tc.ids) == "" {
 					t.Fatalf("the exploit does not leak even directly (test is wrong): %q", got)
@@ -284,6 +296,21 @@ func TestPostgresBypassCatalogueClerkGetsNoHiddenCharacter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pgServerVersion is the server's server_version_num.
+func pgServerVersion(t *testing.T, ctx context.Context, connString string) int {
+	t.Helper()
+	c, err := pgx.Connect(ctx, connString)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var v int
+	if err := c.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // TestPostgresPreparedNameCannotBeRepointed: in one pipeline, SQL

@@ -182,8 +182,27 @@ func explainPostgres(ctx context.Context, cfg *config.Config, policy *rules.Poli
 		}
 		eng.SetPostgresCatalogLoader(func(context.Context, string) (*catalog.Catalog, error) { return cat, nil })
 	}
-	return eng, &rules.Session{Protocol: rules.ProtocolPostgres, User: user, Database: db, Charset: "UTF8",
-		SearchPath: pgsql.ParseSearchPath(searchPath), SearchPathKnown: true}, nil
+	sess := &rules.Session{Protocol: rules.ProtocolPostgres, User: user, Database: db, Charset: "UTF8",
+		SearchPath: pgsql.ParseSearchPath(searchPath), SearchPathKnown: true}
+	if conn != "" && !offline {
+		// The proxy knows it from the server's startup parameters.
+		if sess.ServerVersion, err = postgresServerVersion(ctx, conn); err != nil {
+			return nil, nil, fmt.Errorf("reading the server's version: %v (use --offline to explain without it)", err)
+		}
+	}
+	return eng, sess, nil
+}
+
+// postgresServerVersion is the server's server_version_num.
+func postgresServerVersion(ctx context.Context, connString string) (uint32, error) {
+	c, err := pgx.Connect(ctx, connString)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close(ctx)
+	var v uint32
+	err = c.QueryRow(ctx, "SELECT pg_catalog.current_setting('server_version_num')::int4").Scan(&v)
+	return v, err
 }
 
 // postgresSearchPathFor is the search_path ALTER ROLE / ALTER DATABASE

@@ -351,3 +351,22 @@ func TestBindLiterals(t *testing.T) {
 		})
 	}
 }
+
+func TestServerVersionNum(t *testing.T) {
+	for in, want := range map[string]uint32{
+		"15.20 (Debian 15.20-0+deb12u1)": 150020,
+		"16.4":                           160004,
+		"17beta1":                        170000,
+		"18devel":                        180000,
+		"9.6.24":                         90624,
+		"10.23":                          100023,
+		"":                               0,
+		"devel":                          0,
+		".15":                            0,
+		"99999999999999.1":               0,
+	} {
+		if got := serverVersionNum(in); got != want {
+			t.Errorf("serverVersionNum(%q) = %d, want %d", in, got, want)
+		}
+	}
+}

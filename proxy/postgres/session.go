@@ -366,6 +366,37 @@ func isUTF8Name(v string) bool {
 	return v == "UTF8" || v == "UNICODE"
 }
 
+// serverVersionNum reads a server_version ParameterStatus ("15.20 (Debian
+// 15.20-0+deb12u1)", "9.6.24", "17beta1") as server_version_num does
+// (150020, 90624, 170000); 0 when it is not a version.
+func serverVersionNum(v string) uint32 {
+	var parts [3]uint32
+	n, digits := 0, false
+	for i := 0; i < len(v) && n < 3; i++ {
+		c := v[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if parts[n] > 100000 {
+				return 0
+			}
+			parts[n] = parts[n]*10 + uint32(c-'0')
+			digits = true
+		case c == '.' && digits:
+			n, digits = n+1, false
+		default:
+			i = len(v) // the version ends here
+		}
+	}
+	switch {
+	case parts[0] == 0:
+		return 0
+	case parts[0] >= 10: // major.minor
+		return parts[0]*10000 + parts[1]
+	default: // 9.6.24
+		return parts[0]*10000 + parts[1]*100 + parts[2]
+	}
+}
+
 // checkPinned refuses a ParameterStatus value the analyser cannot work with.
 func checkPinned(name, value string) *fault.Error {
 	switch name {
@@ -603,6 +634,9 @@ func (s *session) relayUntilReady() bool {
 				return false
 			}
 			seen[name] = true
+			if name == "server_version" {
+				s.rs.ServerVersion = serverVersionNum(value)
+			}
 		case msgBackendKeyData:
 			if len(body) != 8 || s.haveKey {
 				s.fatal(fault.New(fault.ProtocolViolation, "dbfence: unexpected BackendKeyData from the backend"))

@@ -23,6 +23,11 @@ type Env struct {
 	SearchPathKnown bool
 	// User is current_user, which "$user" stands for.
 	User string
+	// ServerVersion is the server's version as server_version_num gives it
+	// (150020 for 15.20; 0 when not known). The grammar is PostgreSQL 17's:
+	// where an older server reads a text otherwise, the analysis refuses it
+	// unless the server is known to be recent enough.
+	ServerVersion int
 }
 
 // pathInfo is the effective search path of one analysis, resolved the way
@@ -41,6 +46,9 @@ type pathInfo struct {
 	builtins bool
 	// create is the schema new relations are created in ("" when none).
 	create string
+	// serverVersion is Env.ServerVersion (0 for view definitions: see
+	// funcCall).
+	serverVersion int
 }
 
 // viewPath is the path view definitions are read under: pg_get_viewdef
@@ -50,9 +58,9 @@ var viewPath = pathInfo{known: true, schemas: []string{"pg_catalog"}, builtins: 
 // resolvePath computes the effective search path of env.
 func resolvePath(env Env) pathInfo {
 	if !env.SearchPathKnown {
-		return pathInfo{}
+		return pathInfo{serverVersion: env.ServerVersion}
 	}
-	p := pathInfo{known: true}
+	p := pathInfo{known: true, serverVersion: env.ServerVersion}
 	listed := make([]string, 0, len(env.SearchPath)+1)
 	explicitCatalog := false
 	for _, e := range env.SearchPath {

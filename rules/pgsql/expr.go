@@ -535,6 +535,13 @@ func (w *walker) funcCall(fc *pg.FuncCall, sc *scope) (facts.Lineage, string, bo
 	st := w.st
 	name, base, builtin := w.funcName(fc.GetFuncname())
 	known := w.noteFunction(name, base, builtin)
+	if fc.GetFuncformat() == pg.CoercionForm_COERCE_SQL_SYNTAX && base == "system_user" && w.path.serverVersion < 160000 {
+		// SYSTEM_USER is a keyword from PostgreSQL 16 on; older servers
+		// read the bare word as a column or table name, which may be a
+		// personal column under an alias (and view definitions, read
+		// with no version, are not trusted with it either).
+		st.AddUnsupported("SYSTEM_USER (a column or table name before PostgreSQL 16; the server's version is older or not known)")
+	}
 	if (known && aggregates[base]) || fc.GetAggStar() || fc.GetAggDistinct() || len(fc.GetAggOrder()) > 0 || fc.GetAggFilter() != nil {
 		st.Aggregates = true
 	}
