@@ -177,7 +177,7 @@
 // why with FATAL), or when the server drains: a session finishes the
 // exchange in flight, and an idle one is woken and told 57P01.
 //
-// # Limits (TODO)
+// # Limits
 //
 // Origins of result columns are compared with the analyser's predictions
 // only when Config.Origins is set (origins.go: table OID and attribute
