@@ -73,7 +73,9 @@ var table = [kindCount]wire{
 	UnsupportedCharset: {"unsupported_charset", 1115, "42000", "22021"},
 	ProtocolViolation:  {"protocol_violation", 1156, "08S01", "08P01"},
 	PacketTooLarge:     {"packet_too_large", 1153, "08S01", "54000"},
-	BackendUnavailable: {"backend_unavailable", 2013, "HY000", "08006"},
+	// 1158 (ER_NET_READ_ERROR, 08S01), not the client's own 2013: clients
+	// print the server's message only for codes outside 2000-2999.
+	BackendUnavailable: {"backend_unavailable", 1158, "08S01", "08006"},
 	ResultMismatch:     {"result_mismatch", 1105, "HY000", "XX000"},
 	AuditUnavailable:   {"audit_unavailable", 1026, "HY000", "58030"},
 	LocalInfileRefused: {"local_infile_refused", 1148, "42000", "42501"},

@@ -370,7 +370,7 @@ func TestDeadBackend(t *testing.T) {
 	db := openDB(t, addr, "root", "", "", "")
 	err := db.Ping()
 	var me *gomysql.MySQLError
-	if !errors.As(err, &me) || me.Number != 2013 || !strings.Contains(me.Message, "unavailable") {
+	if !errors.As(err, &me) || me.Number != 1158 || !strings.Contains(me.Message, "unavailable") {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -180,7 +180,7 @@ func TestBackendLostMidSession(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 	_, code := rc.query("SELECT 1")
-	if code != 2013 {
-		t.Fatalf("got error code %d, want 2013", code)
+	if code != 1158 {
+		t.Fatalf("got error code %d, want 1158", code)
 	}
 }
