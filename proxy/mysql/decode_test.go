@@ -60,6 +60,24 @@ func TestPacketFramingSplitsAt16MiB(t *testing.T) {
 	}
 }
 
+// TestPacketBufferGrowsWithTheBytes: a frame header that claims 16 MiB
+// followed by a few bytes and a close costs a small buffer, not 16 MiB.
+func TestPacketBufferGrowsWithTheBytes(t *testing.T) {
+	a, b := net.Pipe()
+	r := newPacketConn(b, 0)
+	go func() {
+		n := maxFrame - 1
+		_, _ = a.Write(append([]byte{byte(n), byte(n >> 8), byte(n >> 16), 0}, bytes.Repeat([]byte{1}, 1000)...))
+		a.Close()
+	}()
+	if _, err := r.readPacket(); err == nil {
+		t.Fatal("a truncated frame was read")
+	}
+	if c := cap(r.rbuf); c > 1<<20 {
+		t.Fatalf("buffer of %d bytes for 1,000 bytes received", c)
+	}
+}
+
 // The fuzzers feed hostile bytes to every decoder of peer input: none may
 // panic, and whatever they accept must be internally consistent.
 

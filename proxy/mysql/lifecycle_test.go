@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"encoding/binary"
 	"net"
 	"runtime"
 	"strings"
@@ -182,5 +183,29 @@ func TestBackendLostMidSession(t *testing.T) {
 	_, code := rc.query("SELECT 1")
 	if code != 1158 {
 		t.Fatalf("got error code %d, want 1158", code)
+	}
+}
+
+// TestOversizedHandshakeRefused: before it has authenticated a client may
+// not send max_packet bytes; it is told why instead of being dropped.
+func TestOversizedHandshakeRefused(t *testing.T) {
+	setupTestDB(t)
+	addr := startProxy(t, passGate{}, nil)
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	pc := newPacketConn(c, 0)
+	if _, err := pc.readPacket(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.writePacket(make([]byte, maxHandshakePacket+1)); err != nil || pc.flush() != nil {
+		t.Fatal(err)
+	}
+	p, err := pc.readPacket()
+	if err != nil || len(p) < 3 || p[0] != 0xff || binary.LittleEndian.Uint16(p[1:]) != 1153 {
+		t.Fatalf("got %q, %v; want ERR 1153", p, err)
 	}
 }

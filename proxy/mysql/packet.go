@@ -96,10 +96,17 @@ func (p *packetConn) readPacket() ([]byte, error) {
 			p.discardPacket(n)
 			return nil, errPacketTooLarge
 		}
-		start := len(p.rbuf)
-		p.rbuf = grow(p.rbuf, n)
-		if _, err := io.ReadFull(p.r, p.rbuf[start:start+n]); err != nil {
-			return nil, err
+		// The buffer grows as the frame's bytes arrive, not by what its
+		// header claims: a peer that announces 16 MiB and sends little
+		// costs little.
+		for left := n; left > 0; {
+			chunk := min(left, max(readChunk, len(p.rbuf)))
+			start := len(p.rbuf)
+			p.rbuf = grow(p.rbuf, chunk)
+			if _, err := io.ReadFull(p.r, p.rbuf[start:start+chunk]); err != nil {
+				return nil, err
+			}
+			left -= chunk
 		}
 		p.bytesIn += uint64(n)
 		if n < maxFrame {
@@ -114,6 +121,12 @@ func (p *packetConn) readPacket() ([]byte, error) {
 	}
 	return p.rbuf, nil
 }
+
+// readChunk is the least a packet's buffer grows by while its bytes arrive.
+const readChunk = 64 << 10
+
+// maxHandshakePacket bounds a client's packets until it has authenticated.
+const maxHandshakePacket = 256 << 10
 
 // maxDiscard bounds how much of an oversized packet is read and dropped.
 const maxDiscard = 256 << 20

@@ -134,6 +134,11 @@ func (s *session) handshake(ctx context.Context) bool {
 	cfg := &s.e.cfg
 	deadline := time.Now().Add(cfg.HandshakeTimeout)
 	_ = s.clientConn.SetDeadline(deadline)
+	// Before it has authenticated, a client's packets are small (names,
+	// auth data, connection attributes): an unauthenticated peer must not
+	// make the proxy hold max_packet bytes per connection.
+	s.client.maxPacket = min(cfg.MaxPacket, maxHandshakePacket)
+	defer func() { s.client.maxPacket = cfg.MaxPacket }()
 
 	d := net.Dialer{Timeout: cfg.DialTimeout}
 	bc, err := d.DialContext(ctx, "tcp", cfg.Backend)
@@ -261,12 +266,28 @@ func (s *session) auditConn(typ, code, detail string) {
 	})
 }
 
+// handshakeReadFailed ends a handshake whose client packet could not be
+// read: a client that broke the framing or sent too much is told why.
+func (s *session) handshakeReadFailed(err error) {
+	switch {
+	case errors.Is(err, errPacketTooLarge):
+		s.e.m.connection("protocol_error")
+		_ = s.sendClientError(fault.New(fault.PacketTooLarge,
+			"dbfence: handshake packet larger than %d bytes", s.client.maxPacket))
+	case errors.Is(err, errSequence):
+		s.e.m.connection("protocol_error")
+		_ = s.sendClientError(fault.Wrap(fault.ProtocolViolation, err, "dbfence: malformed handshake: "+err.Error()))
+	default:
+		s.e.m.connection("client_gone")
+	}
+}
+
 // readClientResponse reads the client's handshake response, upgrading the
 // client leg to TLS first when it asks.
 func (s *session) readClientResponse(offered uint32) (*clientResponse, bool) {
 	p, err := s.client.readPacket()
 	if err != nil {
-		s.e.m.connection("client_gone")
+		s.handshakeReadFailed(err)
 		return nil, false
 	}
 	resp, err := parseClientResponse(p)
@@ -289,7 +310,7 @@ func (s *session) readClientResponse(offered uint32) (*clientResponse, bool) {
 		}
 		s.clientConn = tc
 		if p, err = s.client.readPacket(); err != nil {
-			s.e.m.connection("client_gone")
+			s.handshakeReadFailed(err)
 			return nil, false
 		}
 		if resp, err = parseClientResponse(p); err != nil || len(p) == sslRequestLen {
