@@ -31,9 +31,17 @@ func New(gatherer prometheus.Gatherer) *Server {
 	s := &Server{mux: http.NewServeMux(), checks: map[string]Check{}}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	// No ReadTimeout: it would cancel /audit/stream. Idle keep-alive
+	// connections are closed, and Serve bounds how many are open.
+	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
+		MaxHeaderBytes: 64 << 10}
 	return s
 }
+
+// MaxConns bounds the admin listener's open connections: file descriptors
+// are shared with the database listeners, which must not starve because
+// someone holds thousands of connections to /healthz.
+const MaxConns = 256
 
 // AddCheck registers a named health check shown by /healthz.
 func (s *Server) AddCheck(name string, c Check) {
@@ -111,7 +119,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 
 // Serve serves on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.srv.Serve(ln)
+	err := s.srv.Serve(&limitListener{Listener: ln, slots: make(chan struct{}, MaxConns)})
 	if err == http.ErrServerClosed {
 		return nil
 	}
@@ -125,5 +133,36 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err != nil {
 		s.srv.Close()
 	}
+	return err
+}
+
+// limitListener accepts a connection only while fewer than cap(slots) are
+// open; beyond that the next Accept waits (the kernel's backlog holds the
+// caller) until one closes.
+type limitListener struct {
+	net.Listener
+	slots chan struct{}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	l.slots <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+// limitedConn frees its slot once, at the first Close.
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
 	return err
 }

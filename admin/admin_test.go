@@ -1,11 +1,14 @@
 package admin
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -91,4 +94,51 @@ func TestConsolePage(t *testing.T) {
 	if strings.Contains(body, "innerHTML") {
 		t.Error("console page uses innerHTML")
 	}
+}
+
+// TestServeBoundsOpenConnections: connections beyond MaxConns wait until
+// one closes, so a flood cannot take every file descriptor.
+func TestServeBoundsOpenConnections(t *testing.T) {
+	s := New(prometheus.NewRegistry())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	defer s.Shutdown(context.Background())
+	get := func() (*http.Response, error) {
+		c := &http.Client{Timeout: 500 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+		return c.Get("http://" + ln.Addr().String() + "/healthz")
+	}
+	held := make([]net.Conn, 0, MaxConns)
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for range MaxConns {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	// Wait until the server has accepted them all (each holds a slot).
+	time.Sleep(200 * time.Millisecond)
+	if resp, err := get(); err == nil {
+		resp.Body.Close()
+		t.Fatalf("request %d was served while %d connections were open", MaxConns+1, MaxConns)
+	}
+	held[0].Close()
+	held = held[1:]
+	var resp *http.Response
+	for range 20 {
+		if resp, err = get(); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("no request served after a connection closed: %v", err)
+	}
+	resp.Body.Close()
 }
