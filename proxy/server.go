@@ -27,11 +27,30 @@ type Session struct {
 	// busy is set while a command is in flight.
 	busy atomic.Bool
 	conn net.Conn
+	// backend is the session's connection to the database, closed with the
+	// client's when the drain times out: a session waiting on a long query
+	// would not notice its client connection closing.
+	backend atomic.Pointer[net.Conn]
 }
 
 // SetBusy marks whether a command is in flight; an idle session is woken
 // (its pending read fails) when draining starts.
 func (s *Session) SetBusy(b bool) { s.busy.Store(b) }
+
+// SetBackend registers the session's backend connection (see Shutdown).
+func (s *Session) SetBackend(c net.Conn) {
+	if s != nil {
+		s.backend.Store(&c)
+	}
+}
+
+// closeConns closes the client connection and the backend's, if any.
+func (s *Session) closeConns() {
+	s.conn.Close()
+	if bc := s.backend.Load(); bc != nil {
+		(*bc).Close()
+	}
+}
 
 var sessionIDs atomic.Uint64
 
@@ -127,7 +146,7 @@ func (s *Server) Sessions() int {
 
 // Shutdown stops accepting, lets every session finish the command in flight
 // and waits for them to end. When ctx expires first, the remaining
-// connections are closed and ctx's error is returned.
+// connections (client and backend) are closed and ctx's error is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing.Store(true)
@@ -152,7 +171,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		s.mu.Lock()
 		for _, sess := range s.sessions {
-			sess.conn.Close()
+			sess.closeConns()
 		}
 		s.mu.Unlock()
 		<-done

@@ -63,3 +63,47 @@ func TestSessionPanicEndsOnlyThatSession(t *testing.T) {
 		}
 	}
 }
+
+// stuckOnBackend marks itself busy and waits on its backend connection,
+// which never answers, as a session waiting for a long query does.
+type stuckOnBackend struct{ started chan struct{} }
+
+func (h *stuckOnBackend) ServeConn(_ context.Context, c net.Conn, s *Session) {
+	defer c.Close()
+	backend, peer := net.Pipe()
+	defer peer.Close()
+	s.SetBackend(backend)
+	s.SetBusy(true)
+	close(h.started)
+	_, _ = backend.Read(make([]byte, 1))
+}
+
+// TestDrainTimeoutClosesBackendConnections: when the drain times out, a
+// session blocked on its backend is closed too, and Shutdown returns.
+func TestDrainTimeoutClosesBackendConnections(t *testing.T) {
+	h := &stuckOnBackend{started: make(chan struct{})}
+	srv := &Server{Handler: h, Log: zap.NewNop()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	<-h.started
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		if err != context.DeadlineExceeded {
+			t.Fatalf("Shutdown: %v, want the drain's deadline", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Shutdown did not return: the session blocked on its backend was not closed")
+	}
+}

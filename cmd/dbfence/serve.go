@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -213,11 +214,31 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, drain time.
 	}
 	dctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
-	for _, s := range servers {
-		if err := s.Shutdown(dctx); err != nil {
-			log.Warn("drain timed out; remaining sessions closed", zap.Error(err))
+	// A second SIGINT or SIGTERM ends the drain at once.
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	go func() {
+		select {
+		case <-again:
+			log.Warn("second signal: closing the remaining sessions now")
+			cancel()
+		case <-dctx.Done():
 		}
+	}()
+	// All listeners stop at once: one draining a long query must not leave
+	// another accepting new sessions meanwhile.
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Shutdown(dctx); err != nil {
+				log.Warn("drain timed out; remaining sessions closed", zap.Error(err))
+			}
+		}()
 	}
+	wg.Wait()
 	_ = adm.Shutdown(dctx)
 	log.Info("stopped")
 	return runErr

@@ -152,6 +152,7 @@ func (s *session) handshake(ctx context.Context) bool {
 		_ = tc.SetNoDelay(true)
 	}
 	s.backendConn = bc
+	s.ps.SetBackend(bc)
 	s.backend = newPacketConn(bc, 0)
 	_ = bc.SetDeadline(deadline)
 

@@ -456,6 +456,7 @@ func (s *session) connectBackend(ctx context.Context, deadline time.Time, startu
 		_ = tc.SetNoDelay(true)
 	}
 	s.backendConn = bc
+	s.ps.SetBackend(bc)
 	_ = bc.SetDeadline(deadline)
 	if cfg.BackendTLS != nil {
 		var req [8]byte
