@@ -16,7 +16,11 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 
+	"github.com/dbfence/dbfence/admin"
+	"github.com/dbfence/dbfence/approval"
 	"github.com/dbfence/dbfence/audit"
 	"github.com/dbfence/dbfence/config"
 )
@@ -174,7 +178,7 @@ func TestApprovalAdminAPI(t *testing.T) {
 		}
 		if rec.Type == audit.TypeApprovalGrant && rec.ApprovalID == id {
 			decisions[rec.User+":"+rec.Decision] = true
-			if rec.Decision == "approve" && (rec.Detail["requester"] != "clerk" || rec.Database != "gov" || rec.Detail["filed"] == "") {
+			if rec.Decision == "approve" && rec.Detail["phase"] != "intent" && (rec.Detail["requester"] != "clerk" || rec.Database != "gov" || rec.Detail["filed"] == "") {
 				t.Errorf("the approval record does not say what was approved: %+v", rec)
 			}
 		}
@@ -252,5 +256,46 @@ func TestApprovalsSharedAcrossInstances(t *testing.T) {
 	}
 	if _, err := queryAll(dbAs(t, a.mysql, "clerk", ""), bulk); err == nil {
 		t.Fatal("the single use was spent on B, yet A ran the statement again")
+	}
+}
+
+// TestApprovalDecisionNeedsItsStrictAuditRecord: with strict audit, a
+// decision whose record cannot be written is not made (here the log is
+// closed, as it is unusable on a full disk).
+func TestApprovalDecisionNeedsItsStrictAuditRecord(t *testing.T) {
+	dir := t.TempDir()
+	store, err := approval.Open(filepath.Join(dir, "approvals.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _, err := store.File("clerk", "gov", "SELECT id_card FROM person", 500, "audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := audit.GenerateKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alog, err := audit.Open(audit.Config{Dir: filepath.Join(dir, "audit"), Mode: audit.ModeStrict, Keys: keys}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	adm := admin.New(prometheus.NewRegistry())
+	(&approvalAPI{store: store, tokens: map[string]string{"chief": "chief-token"}, alog: alog, strict: true, log: zap.NewNop()}).mount(adm)
+	decide := func() (int, string) {
+		r := httptest.NewRequest(http.MethodPost, "/approvals/"+req.ID+"/approve", nil)
+		r.Header.Set("Authorization", "Bearer chief-token")
+		w := httptest.NewRecorder()
+		adm.Handler().ServeHTTP(w, r)
+		return w.Code, w.Body.String()
+	}
+	if err := alog.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := decide(); code != http.StatusServiceUnavailable || !strings.Contains(body, "audit log cannot be written") {
+		t.Fatalf("decision with the audit log unusable: %d %s", code, body)
+	}
+	if got, err := store.Get(req.ID); err != nil || got.Status != approval.Pending {
+		t.Fatalf("the request was changed without its audit record: %+v, %v", got, err)
 	}
 }

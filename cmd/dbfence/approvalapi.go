@@ -28,6 +28,7 @@ type approvalAPI struct {
 	store  approval.Requests
 	tokens map[string]string // approver → token
 	alog   *audit.Log        // nil when audit is off
+	strict bool              // strict audit: record a decision before making it
 	log    *zap.Logger
 }
 
@@ -102,15 +103,28 @@ func (a *approvalAPI) decide(verb string) http.Handler {
 		id := r.PathValue("id")
 		var req *approval.Request
 		typ := audit.TypeApprovalGrant
+		if verb != "approve" {
+			typ = audit.TypeApprovalDeny
+		}
+		if a.strict && a.alog != nil {
+			// Strict audit: the decision is made only once its record is
+			// durable, as a statement is forwarded only once its record is.
+			ev := &audit.Event{Type: typ, Time: time.Now(), User: who, ApprovalID: id, Decision: verb,
+				Detail: map[string]string{"via": "admin API", "phase": "intent"}}
+			if aerr := a.alog.Record(ev); aerr != nil {
+				a.log.Error("approval decision refused: its audit record cannot be written", zap.String("id", id), zap.Error(aerr))
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+					"error": "the audit log cannot be written (strict mode), so the decision was not made: " + aerr.Error()})
+				return
+			}
+		}
 		switch verb {
 		case "approve":
 			req, err = a.store.Approve(id, d)
 		case "reject":
 			req, err = a.store.Reject(id, d)
-			typ = audit.TypeApprovalDeny
 		case "revoke":
 			req, err = a.store.Revoke(id, who)
-			typ = audit.TypeApprovalDeny
 		}
 		a.audit(typ, verb, id, who, req, err)
 		switch {
@@ -136,6 +150,9 @@ func (a *approvalAPI) audit(typ audit.EventType, verb, id, who string, req *appr
 	}
 	ev := &audit.Event{Type: typ, Time: time.Now(), User: who, ApprovalID: id, Decision: verb,
 		Detail: map[string]string{"via": "admin API"}}
+	if a.strict {
+		ev.Detail["phase"] = "outcome"
+	}
 	if req != nil {
 		ev.Database = req.Database
 		ev.Detail["requester"] = req.Requester

@@ -26,6 +26,7 @@ type reloader struct {
 	path   string
 	engine *rules.Engine
 	alog   *audit.Log // nil when audit is off
+	strict bool       // strict audit: a policy is applied only once its record is durable
 	log    *zap.Logger
 }
 
@@ -53,6 +54,16 @@ func (r *reloader) reload(via string) (version string, err error) {
 	p, err := loadPolicy(cfg)
 	if err != nil {
 		return "", err
+	}
+	if r.strict && r.alog != nil {
+		ev := &audit.Event{Type: audit.TypePolicyReload, Time: time.Now(), Decision: "applying",
+			Detail: map[string]string{"via": via, "file": r.path, "phase": "intent"}}
+		if p != nil {
+			ev.PolicyVersion = p.Version
+		}
+		if aerr := r.alog.Record(ev); aerr != nil {
+			return "", fmt.Errorf("the audit log cannot be written (strict mode), so the policy was not changed: %w", aerr)
+		}
 	}
 	if err := r.engine.Reload(p); err != nil {
 		return "", err

@@ -9,8 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
+
 	"github.com/dbfence/dbfence/audit"
 	"github.com/dbfence/dbfence/config"
+	"github.com/dbfence/dbfence/rules"
 )
 
 // TestPolicyReload: POST /admin/reload swaps in the file's policy at once;
@@ -77,5 +80,41 @@ func TestPolicyReload(t *testing.T) {
 	}
 	if !outcomes["ok"] || !outcomes["failed"] {
 		t.Fatalf("policy reloads not audited: %v", outcomes)
+	}
+}
+
+// TestPolicyReloadNeedsItsStrictAuditRecord: with strict audit, a policy
+// whose reload cannot be recorded is not applied.
+func TestPolicyReloadNeedsItsStrictAuditRecord(t *testing.T) {
+	demoYAML, err := os.ReadFile("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dbfence.yaml")
+	if err := os.WriteFile(path, demoYAML, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := rules.NewEngine(nil, nil, maskerFactory, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := audit.GenerateKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alog, err := audit.Open(audit.Config{Dir: filepath.Join(dir, "audit"), Mode: audit.ModeStrict, Keys: keys}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &reloader{path: path, engine: eng, alog: alog, strict: true, log: zap.NewNop()}
+	if err := alog.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.reload("test"); err == nil || !strings.Contains(err.Error(), "audit log cannot be written") {
+		t.Fatalf("reload with the audit log unusable: %v", err)
+	}
+	if eng.Restricted("clerk") {
+		t.Fatal("the policy was applied without its audit record")
 	}
 }

@@ -55,7 +55,7 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 				tokens[name] = tok
 			}
 		}
-		(&approvalAPI{store: store, tokens: tokens, alog: alog, log: log.Named("approval")}).mount(adm)
+		(&approvalAPI{store: store, tokens: tokens, alog: alog, strict: strictAudit(parts), log: log.Named("approval")}).mount(adm)
 		adm.MountConsole()
 	}
 	if cfg.Path != "" {
@@ -63,7 +63,7 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 		if err != nil {
 			return nil, err
 		}
-		r := &reloader{path: cfg.Path, engine: eng, alog: alog, log: log.Named("reload")}
+		r := &reloader{path: cfg.Path, engine: eng, alog: alog, strict: strictAudit(parts), log: log.Named("reload")}
 		r.mount(adm, token)
 		go r.watchSIGHUP(ctx)
 	}
@@ -109,6 +109,12 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 		go eng.KeepCatalogFresh(ctx, catalogRefreshEvery)
 	}
 	return parts, nil
+}
+
+// strictAudit reports whether the audit log runs in strict mode.
+func strictAudit(parts *runtimeParts) bool {
+	sink, ok := parts.auditor.(*auditSink)
+	return ok && sink.strict
 }
 
 // postgresMetadataConnString is the pgx connection string of the
