@@ -313,6 +313,7 @@ mysql_missing() {
   done
   for host in % localhost; do
     rows+=("SELECT 'grant SHOW VIEW on gov to dbfence_meta@$host' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM mysql.db d WHERE d.User='dbfence_meta' AND d.Host='$host' AND d.Db='gov' AND d.Show_view_priv='Y')")
+    rows+=("SELECT 'grant CONNECTION ADMIN to dbfence_meta@$host' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.USER_PRIVILEGES p WHERE p.GRANTEE=\"'dbfence_meta'@'$host'\" AND p.PRIVILEGE_TYPE='CONNECTION ADMIN')")
     rows+=("SELECT 'grant ALL on dbfence_test% to dbfence_test@$host' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM mysql.db d WHERE d.User='dbfence_test' AND d.Host='$host' AND d.Db='dbfence\\\\_test%' AND d.Create_priv='Y' AND d.Drop_priv='Y' AND d.Create_view_priv='Y' AND d.Grant_priv='N')")
   done
   rows+=("SELECT 'database gov' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='gov')")
@@ -337,6 +338,8 @@ provision_mariadb() {
     done
     # information_schema needs no grant: it shows what the account can see.
     sql+="GRANT SHOW VIEW ON gov.* TO 'dbfence_meta'@'$host';"$'\n'
+    # KILL QUERY of a client that left mid-result runs as dbfence_meta.
+    sql+="GRANT CONNECTION ADMIN ON *.* TO 'dbfence_meta'@'$host';"$'\n'
     sql+="GRANT ALL PRIVILEGES ON \`dbfence\\_test%\`.* TO 'dbfence_test'@'$host';"$'\n'
   done
   sql+="CREATE DATABASE IF NOT EXISTS gov DEFAULT CHARACTER SET utf8mb4;"$'\n'

@@ -148,6 +148,14 @@ func seedDemo(ctx context.Context, dsn string, people int, progress io.Writer) e
 	if _, err := db.ExecContext(ctx, "GRANT SHOW VIEW ON gov.* TO 'dbfence_meta'@'%'"); err != nil {
 		return fmt.Errorf("granting SHOW VIEW to dbfence_meta: %w", err)
 	}
+	// The proxy stops the query of a client that left mid-result with KILL
+	// QUERY as dbfence_meta (MariaDB 10.5.2 and later; MySQL calls it
+	// CONNECTION_ADMIN).
+	if _, err := db.ExecContext(ctx, "GRANT CONNECTION ADMIN ON *.* TO 'dbfence_meta'@'%'"); err != nil {
+		if _, err2 := db.ExecContext(ctx, "GRANT CONNECTION_ADMIN ON *.* TO 'dbfence_meta'@'%'"); err2 != nil {
+			return fmt.Errorf("granting CONNECTION ADMIN to dbfence_meta: %w", err)
+		}
+	}
 	return nil
 }
 
