@@ -10,11 +10,11 @@ import "strings"
 var builtins = setOf(`
 abs acos adddate addtime aes_decrypt aes_encrypt ascii asin atan atan2 avg
 bin bit_and bit_count bit_length bit_or bit_xor
-case cast ceil ceiling char char_func char_length character_length charset chr coalesce coercibility collation compress concat concat_ws
+case cast ceil ceiling char char_length character_length charset chr coalesce coercibility collation compress concat concat_ws
 connection_id conv convert convert_tz cos cot count crc32 curdate current_date current_role current_time current_timestamp current_user curtime
 database date date_add date_format date_sub datediff day dayname dayofmonth dayofweek dayofyear decode default degrees des_decrypt des_encrypt
 elt encode encrypt exp export_set extract extractvalue
-field find_in_set floor format format_bytes found_rows get_format from_base64 from_days from_unixtime
+field find_in_set floor format found_rows get_format from_base64 from_days from_unixtime
 greatest group_concat
 hex hour
 if ifnull inet6_aton inet6_ntoa inet_aton inet_ntoa insert instr interval is_ipv4 is_ipv4_compat is_ipv4_mapped is_ipv6 isnull
