@@ -518,7 +518,7 @@ func (w *walker) noteFunction(name, base string, builtin bool) bool {
 		}
 		return false
 	}
-	if builtin && builtins[base] {
+	if builtin && builtins[base] && w.path.serverVersion >= builtinSince[base] {
 		return true
 	}
 	if name == base && !w.path.known {

@@ -14,6 +14,24 @@ import "strings"
 // Deliberately absent: functions that run SQL given as text (ts_stat,
 // ts_rewrite with a query, query_to_xml and friends are dangerous), read
 // server files, or have side effects (see dangerousNames).
+// builtinSince gives the server_version_num from which a name on the
+// builtins list is in pg_catalog. On an older server an unqualified call
+// resolves through the search_path to a function of that name in another
+// schema, if there is one, so it is not taken as the built-in there. Names
+// whose first version is not certain are given 18.
+var builtinSince = map[string]int{
+	"any_value": 160000, "array_sample": 160000, "array_shuffle": 160000, "date_add": 160000,
+	"date_subtract": 160000, "erf": 160000, "erfc": 160000, "random_normal": 160000,
+	"pg_input_error_info": 160000, "pg_input_is_valid": 160000, "has_largeobject_privilege": 160000,
+	"json_agg_strict": 160000, "json_object_agg_strict": 160000, "json_object_agg_unique": 160000,
+	"json_object_agg_unique_strict": 160000, "jsonb_agg_strict": 160000, "jsonb_object_agg_strict": 160000,
+	"jsonb_object_agg_unique": 160000, "jsonb_object_agg_unique_strict": 160000, "system_user": 160000,
+	"to_bin": 170000, "to_oct": 170000, "to_regtypemod": 170000, "uuid_extract_timestamp": 170000,
+	"uuid_extract_version": 170000, "xmltext": 170000,
+	"array_reverse": 180000, "array_sort": 180000, "casefold": 180000, "crc32": 180000, "crc32c": 180000,
+	"gamma": 180000, "lgamma": 180000, "uuidv4": 180000, "uuidv7": 180000, "nextafter": 180000,
+}
+
 var builtins = setOf(`
 abs acos acosd acosh age array_agg array_append array_cat array_dims array_fill array_length array_lower
 array_ndims array_position array_positions array_prepend array_remove array_replace array_sample array_shuffle
