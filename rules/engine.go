@@ -180,6 +180,9 @@ func (e *Engine) CheckMySQL(sess *Session, text string) *Verdict {
 		return refuse(ferr)
 	}
 	mode := mysqlsql.Mode(sess.SQLMode &^ ModeUnanalysable)
+	if cs.Name == "latin1" {
+		mode |= mysqlsql.ModeLatin1
+	}
 	resolved, err := mysqlsql.Resolve(decoded, mode, mysqlsql.Server{Version: sess.ServerVersion, MariaDB: sess.MariaDB})
 	if err != nil {
 		return refuse(fault.As(err))

@@ -80,6 +80,9 @@ func explainFacts(st *engineState, sess *Session, text string, shallow bool) []*
 		return nil
 	}
 	mode := mysqlsql.Mode(sess.SQLMode &^ ModeUnanalysable)
+	if cs.Name == "latin1" {
+		mode |= mysqlsql.ModeLatin1
+	}
 	resolved, err := mysqlsql.Resolve(decoded, mode, mysqlsql.Server{Version: sess.ServerVersion, MariaDB: sess.MariaDB})
 	if err != nil {
 		return nil

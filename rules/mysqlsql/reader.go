@@ -23,6 +23,11 @@ const (
 	ModeIgnoreSpace
 )
 
+// ModeLatin1 is not an sql_mode flag: the engine sets it when the
+// connection's character set is latin1, where the server reads byte 0xA0
+// (no-break space) as whitespace and the parser as part of a name.
+const ModeLatin1 Mode = 1 << 6
+
 // Server identifies the backend whose reading of executable comments the
 // reader reproduces.
 type Server struct {
@@ -147,6 +152,11 @@ func Resolve(text string, mode Mode, server Server) (string, error) {
 				replace(i, end, " ")
 				i = end
 			}
+		case c == 0xa0 && mode&ModeLatin1 != 0:
+			// "x\xa0UNION\xa0SELECT id_card" is one alias to the parser
+			// and a UNION to the server; "--\xa0" starts a comment for the
+			// server only.
+			return "", readError("byte 0xA0 outside a string: in latin1 the server reads it as a space")
 		default:
 			i++
 		}
