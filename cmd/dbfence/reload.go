@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"gopkg.in/yaml.v3"
 
 	"github.com/dbfence/dbfence/admin"
 	"github.com/dbfence/dbfence/audit"
@@ -26,8 +28,11 @@ type reloader struct {
 	path   string
 	engine *rules.Engine
 	alog   *audit.Log // nil when audit is off
-	strict bool       // strict audit: a policy is applied only once its record is durable
-	log    *zap.Logger
+	// started is the configuration the process started with (nil: do not
+	// compare the sections a reload does not apply).
+	started *config.Config
+	strict  bool // strict audit: a policy is applied only once its record is durable
+	log     *zap.Logger
 }
 
 // reload loads and applies the policy; via names the trigger for the audit record.
@@ -51,6 +56,7 @@ func (r *reloader) reload(via string) (version string, err error) {
 	if err != nil {
 		return "", err
 	}
+	r.warnRestartOnly(cfg)
 	p, err := loadPolicy(cfg)
 	if err != nil {
 		return "", err
@@ -72,6 +78,32 @@ func (r *reloader) reload(via string) (version string, err error) {
 		version = p.Version
 	}
 	return version, nil
+}
+
+// warnRestartOnly logs each section of the file, other than the policy,
+// that differs from what the process started with: only the policy is
+// reloaded, and a rotated token or a new audit mode that looks applied but
+// is not would mislead the operator.
+func (r *reloader) warnRestartOnly(cfg *config.Config) {
+	if r.started == nil {
+		return
+	}
+	for _, sec := range []struct {
+		name     string
+		was, now any
+	}{
+		{"listen", r.started.Listen, cfg.Listen}, {"mysql", r.started.MySQL, cfg.MySQL},
+		{"postgres", r.started.Postgres, cfg.Postgres}, {"admin", r.started.Admin, cfg.Admin},
+		{"log", r.started.Log, cfg.Log}, {"approval", r.started.Approval, cfg.Approval},
+		{"audit", &r.started.Audit, &cfg.Audit},
+	} {
+		was, err1 := yaml.Marshal(sec.was)
+		now, err2 := yaml.Marshal(sec.now)
+		if err1 != nil || err2 != nil || !bytes.Equal(was, now) {
+			r.log.Warn("configuration section changed but is read only at start: restart dbfence to apply it",
+				zap.String("section", sec.name), zap.String("file", r.path))
+		}
+	}
 }
 
 // watchSIGHUP reloads on every SIGHUP until ctx ends.

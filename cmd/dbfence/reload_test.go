@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/dbfence/dbfence/audit"
 	"github.com/dbfence/dbfence/config"
@@ -116,5 +117,44 @@ func TestPolicyReloadNeedsItsStrictAuditRecord(t *testing.T) {
 	}
 	if eng.Restricted("clerk") {
 		t.Fatal("the policy was applied without its audit record")
+	}
+}
+
+// TestReloadNamesSectionsItDoesNotApply: a reload applies the policy only;
+// every other section that changed in the file is named in a warning.
+func TestReloadNamesSectionsItDoesNotApply(t *testing.T) {
+	demoYAML, err := os.ReadFile("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "dbfence.yaml")
+	if err := os.WriteFile(path, demoYAML, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	started, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := rules.NewEngine(nil, nil, maskerFactory, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zap.WarnLevel)
+	r := &reloader{path: path, engine: eng, started: started, log: zap.New(core)}
+	changed := strings.Replace(string(demoYAML), "token: demo-admin-token", "token: rotated-token", 1)
+	changed = strings.Replace(changed, "level: info", "level: debug", 1)
+	changed = strings.Replace(changed, "version: demo-1", "version: demo-2", 1)
+	if err := os.WriteFile(path, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := r.reload("test"); err != nil || v != "demo-2" {
+		t.Fatalf("reload: %q, %v", v, err)
+	}
+	var sections []string
+	for _, e := range logs.FilterMessageSnippet("read only at start").All() {
+		sections = append(sections, e.ContextMap()["section"].(string))
+	}
+	if strings.Join(sections, ",") != "admin,log" {
+		t.Fatalf("warned about %v, want admin and log", sections)
 	}
 }

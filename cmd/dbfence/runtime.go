@@ -63,7 +63,7 @@ func buildRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger, reg 
 		if err != nil {
 			return nil, err
 		}
-		r := &reloader{path: cfg.Path, engine: eng, alog: alog, strict: strictAudit(parts), log: log.Named("reload")}
+		r := &reloader{path: cfg.Path, engine: eng, alog: alog, strict: strictAudit(parts), started: cfg, log: log.Named("reload")}
 		r.mount(adm, token)
 		go r.watchSIGHUP(ctx)
 	}
