@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -206,8 +207,10 @@ func (c *Config) CheckAndSetDefaults() error {
 		if a == "" {
 			continue
 		}
-		if _, _, err := net.SplitHostPort(a); err != nil {
+		if _, port, err := net.SplitHostPort(a); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %q is not host:port", name, a))
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			errs = append(errs, fmt.Errorf("%s: %q: port must be a number from 0 to 65535", name, a))
 		}
 	}
 	if c.MySQL.Backend == "" {

@@ -23,6 +23,12 @@ func TestCLI(t *testing.T) {
 	os.WriteFile(bad, []byte("listen:\n  mysql: 127.0.0.1:3307\npolicy:\n  version: x\n  roles:\n    clerk:\n      row_cap: 10\n      colour: blue\n"), 0o600)
 	badMask := filepath.Join(dir, "badmask.yaml")
 	os.WriteFile(badMask, []byte("policy:\n  version: x\n  default_role: unrestricted\n  roles:\n    clerk:\n      classes:\n        id_card: {action: mask, algorithm: no_such_algorithm}\n"), 0o600)
+	badAudit := filepath.Join(dir, "badaudit.yaml")
+	os.WriteFile(badAudit, []byte("audit:\n  dir: "+dir+"\n  mode: stric\n"), 0o600)
+	fileAudit := filepath.Join(dir, "fileaudit.yaml")
+	os.WriteFile(fileAudit, []byte("audit:\n  dir: "+badAudit+"\n"), 0o600)
+	badPort := filepath.Join(dir, "badport.yaml")
+	os.WriteFile(badPort, []byte("listen:\n  mysql: 127.0.0.1:99999\n"), 0o600)
 	tests := []struct {
 		desc        string
 		args        []string
@@ -37,6 +43,9 @@ func TestCLI(t *testing.T) {
 		{"check names the line of an unknown key", []string{"check", "--config", bad}, 1, "", "bad.yaml:8"},
 		{"check builds every masker", []string{"check", "--config", badMask}, 1, "", "no_such_algorithm"},
 		{"check of a missing file", []string{"check", "--config", filepath.Join(dir, "none.yaml")}, 1, "", "no such file"},
+		{"check reads the audit section", []string{"check", "--config", badAudit}, 1, "", `audit (line 2): mode "stric"`},
+		{"check refuses an audit dir that is a file", []string{"check", "--config", fileAudit}, 1, "", "is not a directory"},
+		{"check refuses a port out of range", []string{"check", "--config", badPort}, 1, "", "listen.mysql"},
 		{"explain a transformed masked column", []string{"explain", "--offline", "--config", "../../configs/demo.yaml", "--user", "clerk", "--database", "gov",
 			"SELECT UPPER(address) FROM person WHERE id = 1"}, 0, "deny", ""},
 		{"explain a PostgreSQL statement", []string{"explain", "--offline", "--config", "../../configs/demo.yaml", "--protocol", "postgres",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -183,7 +184,7 @@ func openAudit(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer, a
 	ac.Registerer = reg
 	alog, err := audit.Open(ac, log.Named("audit"))
 	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+		return nil, fmt.Errorf("%s: audit (line %d): %s", cfg.Path, cfg.Audit.Line, strings.ReplaceAll(err.Error(), "audit: ", ""))
 	}
 	parts.closers = append(parts.closers, alog.Close)
 	parts.auditor = &auditSink{log: alog, strict: ac.Mode == audit.ModeStrict, l: log.Named("audit")}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dbfence/dbfence/audit"
 	"github.com/dbfence/dbfence/config"
 	"github.com/dbfence/dbfence/discover"
 	"github.com/dbfence/dbfence/masking"
@@ -42,7 +44,12 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if _, err := config.Load(*cfgPath); err != nil {
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 1
+	}
+	if err := checkAudit(cfg, stdout); err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
 	}
@@ -58,6 +65,47 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	stdout.Write(report.Bytes())
 	return 0
+}
+
+// checkAudit validates the audit section as serve would open it: its
+// values, the directory (a directory, if it exists) and the key files.
+// Missing key files are a warning: `dbfence demo` and `audit keygen`
+// create them, and serve refuses to start without them.
+func checkAudit(cfg *config.Config, out io.Writer) error {
+	ac, ok, err := auditConfig(cfg)
+	if err != nil || !ok {
+		return err
+	}
+	where := fmt.Sprintf("%s: audit (line %d)", cfg.Path, cfg.Audit.Line)
+	if fi, err := os.Stat(ac.Dir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s: dir %s is not a directory", where, ac.Dir)
+	}
+	if err := ac.CheckAndSetDefaults(); err != nil {
+		return fmt.Errorf("%s: %s", where, strings.ReplaceAll(err.Error(), "audit: ", ""))
+	}
+	for _, f := range []struct{ key, path string }{
+		{"hmac_key_file", ac.HMACKeyFile}, {"sm4_key_file", ac.SM4KeyFile}, {"sm2_private_key_file", ac.SM2PrivateKeyFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		var err error
+		switch f.key {
+		case "hmac_key_file":
+			_, err = audit.LoadHexKey(f.path, 16, 0)
+		case "sm4_key_file":
+			_, err = audit.LoadHexKey(f.path, 16, 16)
+		default:
+			_, err = audit.LoadSM2PrivateKey(f.path)
+		}
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			fmt.Fprintf(out, "warning: %s: %s %s does not exist yet (dbfence audit keygen creates the keys)\n", where, f.key, f.path)
+		case err != nil:
+			return fmt.Errorf("%s: %s: %v", where, f.key, err)
+		}
+	}
+	return nil
 }
 
 func runExplain(args []string, stdout, stderr io.Writer) int {
