@@ -3,12 +3,14 @@ package mysql
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"net"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	gomysql "github.com/go-sql-driver/mysql"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/dbfence/dbfence/proxy"
@@ -207,5 +209,31 @@ func TestOversizedHandshakeRefused(t *testing.T) {
 	p, err := pc.readPacket()
 	if err != nil || len(p) < 3 || p[0] != 0xff || binary.LittleEndian.Uint16(p[1:]) != 1153 {
 		t.Fatalf("got %q, %v; want ERR 1153", p, err)
+	}
+}
+
+// TestSilentBackendTimesOutWithAReason: a backend that accepts and never
+// sends its greeting ends the handshake at HandshakeTimeout, and the client
+// is told why.
+func TestSilentBackendTimesOutWithAReason(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	addr := startProxy(t, passGate{}, func(c *Config) { c.Backend = ln.Addr().String(); c.HandshakeTimeout = 500 * time.Millisecond })
+	err = openDB(t, addr, "root", "", "", "").Ping()
+	var me *gomysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1158 || !strings.Contains(me.Message, "did not answer within 500ms") {
+		t.Fatalf("got %v, want 1158 naming the timeout", err)
 	}
 }

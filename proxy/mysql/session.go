@@ -159,7 +159,15 @@ func (s *session) handshake(ctx context.Context) bool {
 	greeting, err := s.backend.readPacket()
 	if err != nil {
 		s.e.m.connection("backend_unavailable")
-		_ = s.sendClientError(fault.Wrap(fault.BackendUnavailable, err, "dbfence: backend closed the connection during the handshake"))
+		msg := "dbfence: backend closed the connection during the handshake"
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			msg = fmt.Sprintf("dbfence: backend did not answer within %s", cfg.HandshakeTimeout)
+			s.log.Warn("backend did not send its greeting in time", zap.Duration("timeout", cfg.HandshakeTimeout))
+		}
+		// The client shares the handshake's deadline, which has passed.
+		_ = s.clientConn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		_ = s.sendClientError(fault.Wrap(fault.BackendUnavailable, err, msg))
 		return false
 	}
 	if len(greeting) > 0 && greeting[0] == hdrErr {

@@ -192,6 +192,9 @@ func (s *session) auditConn(typ, code, detail string) {
 func (s *session) fatal(fe *fault.Error) {
 	s.e.m.proxyError(fe.Kind.String())
 	s.out = appendError(s.out[:0], "FATAL", fe)
+	// The client may share a deadline that has passed (a backend that did
+	// not answer during startup): the error still gets its few seconds.
+	_ = s.clientConn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if s.client != nil {
 		_ = s.client.writeRaw(s.out)
 		_ = s.client.flush()
@@ -199,6 +202,16 @@ func (s *session) fatal(fe *fault.Error) {
 	}
 	_ = s.clientConn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	_, _ = s.clientConn.Write(s.out)
+}
+
+// backendLost is the error for a backend read that failed during phase:
+// a timeout says the backend did not answer, anything else that it closed.
+func backendLost(err error, phase string, timeout time.Duration) *fault.Error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fault.Wrap(fault.BackendUnavailable, err, fmt.Sprintf("dbfence: backend did not answer within %s during %s", timeout, phase))
+	}
+	return fault.Wrap(fault.BackendUnavailable, err, "dbfence: backend closed the connection during "+phase)
 }
 
 // readStartupPacket reads one length-prefixed startup-phase packet directly
@@ -504,7 +517,7 @@ func (s *session) relayAuth() bool {
 	for round := 0; round < 32; round++ {
 		typ, body, err := s.backend.readMessage()
 		if err != nil {
-			return fail("backend_unavailable", fault.Wrap(fault.BackendUnavailable, err, "dbfence: backend closed the connection during authentication"))
+			return fail("backend_unavailable", backendLost(err, "authentication", s.e.cfg.HandshakeTimeout))
 		}
 		switch typ {
 		case msgErrorResponse:
@@ -618,7 +631,7 @@ func (s *session) relayUntilReady() bool {
 		typ, body, err := s.backend.readMessage()
 		if err != nil {
 			s.e.m.connection("backend_unavailable")
-			s.fatal(fault.Wrap(fault.BackendUnavailable, err, "dbfence: backend closed the connection during startup"))
+			s.fatal(backendLost(err, "startup", s.e.cfg.HandshakeTimeout))
 			return false
 		}
 		switch typ {

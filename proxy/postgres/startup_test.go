@@ -265,3 +265,28 @@ func TestRepeatedStartupParameterRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestSilentBackendTimesOutWithAReason: a backend that accepts and never
+// answers ends the startup at HandshakeTimeout with an error that says so.
+func TestSilentBackendTimesOutWithAReason(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	addr, _ := startProxy(t, passGate{}, func(c *Config) { c.Backend = ln.Addr().String(); c.HandshakeTimeout = 500 * time.Millisecond })
+	err = connectErr(connString(addr, "postgres", "", testDB))
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "08006" || !strings.Contains(pe.Message, "did not answer within 500ms") {
+		t.Fatalf("got %v, want 08006 naming the timeout", err)
+	}
+}
