@@ -286,7 +286,8 @@ func (e *Engine) logDecision(role *compiledRole, sv *StatementVerdict, f *facts.
 func (e *Engine) KeepCatalogFresh(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	lastMySQL, lastPG := time.Now(), time.Now()
+	mysql := refresher{what: "catalog", last: time.Now(), log: e.log}
+	pg := refresher{what: "postgres catalogs", last: time.Now(), log: e.log}
 	for {
 		select {
 		case <-ctx.Done():
@@ -295,18 +296,48 @@ func (e *Engine) KeepCatalogFresh(ctx context.Context, interval time.Duration) {
 			e.reloadMu.Lock()
 			haveMySQL := e.loader != nil
 			e.reloadMu.Unlock()
-			if haveMySQL && (e.CatalogStale() || now.Sub(lastMySQL) >= interval) {
-				lastMySQL = now
-				if err := e.RefreshCatalog(ctx); err != nil {
-					e.log.Warn("catalog refresh failed; keeping the previous snapshot", zap.Error(err))
-				}
+			if haveMySQL && mysql.due(now, e.CatalogStale(), interval) {
+				mysql.done(now, e.RefreshCatalog(ctx))
 			}
-			if e.PostgresCatalogsStale() || now.Sub(lastPG) >= interval {
-				lastPG = now
-				if err := e.RefreshPostgresCatalogs(ctx); err != nil {
-					e.log.Warn("postgres catalog refresh failed; keeping the previous snapshots", zap.Error(err))
-				}
+			if pg.due(now, e.PostgresCatalogsStale(), interval) {
+				pg.done(now, e.RefreshPostgresCatalogs(ctx))
 			}
 		}
+	}
+}
+
+// refresher paces one catalog's refreshes: every interval, at once when it
+// is stale, and after failures (the backend is down) with a doubling
+// backoff up to the interval, so a dead backend is neither hammered nor
+// logged every second.
+type refresher struct {
+	what     string
+	last     time.Time
+	failures int
+	backoff  time.Duration
+	log      *zap.Logger
+}
+
+func (r *refresher) due(now time.Time, stale bool, interval time.Duration) bool {
+	if r.failures > 0 {
+		return now.Sub(r.last) >= r.backoff
+	}
+	return stale || now.Sub(r.last) >= interval
+}
+
+func (r *refresher) done(now time.Time, err error) {
+	r.last = now
+	if err == nil {
+		if r.failures > 0 {
+			r.log.Info(r.what+" refreshed again", zap.Int("failed_attempts", r.failures))
+		}
+		r.failures, r.backoff = 0, 0
+		return
+	}
+	r.failures++
+	r.backoff = min(max(2*r.backoff, time.Second), time.Minute)
+	if r.failures == 1 || r.backoff == time.Minute {
+		r.log.Warn(r.what+" refresh failed; keeping the previous snapshot (restricted statements it cannot resolve are refused)",
+			zap.Int("attempt", r.failures), zap.Duration("next_in", r.backoff), zap.Error(err))
 	}
 }
