@@ -104,8 +104,13 @@ Flags (before the verb):
 		return 2
 	}
 	verb, rest := fs.Arg(0), fs.Args()
-	if verb == "" {
+	switch verb {
+	case "":
 		fs.Usage()
+		return 2
+	case "list", "show", "approve", "reject", "revoke", "request":
+	default:
+		fmt.Fprintf(stderr, "dbfence approval: unknown verb %q (list, show, approve, reject, revoke or request)\n", verb)
 		return 2
 	}
 	cfg, err := config.Load(*cfgPath)

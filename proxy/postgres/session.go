@@ -341,6 +341,10 @@ func (s *session) readStartup() (*startupMessage, []byte, bool) {
 				return nil, nil, false
 			}
 			return sm, raw, true
+		case (code == codeSSL && sslDone) || (code == codeGSSENC && gssDone):
+			s.e.m.connection("protocol_error")
+			s.fatal(fault.New(fault.ProtocolViolation, "dbfence: encryption was already negotiated on this connection; send the StartupMessage"))
+			return nil, nil, false
 		case code>>16 == 3:
 			s.e.m.connection("protocol_error")
 			s.fatal(fault.New(fault.UnsupportedCommand, "dbfence: protocol version 3.%d is not supported; use 3.0", code&0xffff))

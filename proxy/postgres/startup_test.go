@@ -290,3 +290,32 @@ func TestSilentBackendTimesOutWithAReason(t *testing.T) {
 		t.Fatalf("got %v, want 08006 naming the timeout", err)
 	}
 }
+
+// TestSecondSSLRequestIsNamed: a client that asks for TLS twice is told
+// that encryption was already negotiated, not that protocol 1234.5679 is
+// unknown.
+func TestSecondSSLRequestIsNamed(t *testing.T) {
+	setupTestDB(t)
+	addr, _ := startProxy(t, passGate{}, nil)
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	ssl := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, 8), 80877103)
+	one := make([]byte, 1)
+	if _, err := c.Write(ssl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(one); err != nil || one[0] != 'N' {
+		t.Fatalf("first SSLRequest: %q, %v", one, err)
+	}
+	if _, err := c.Write(ssl); err != nil {
+		t.Fatal(err)
+	}
+	m, err := pgproto3.NewFrontend(c, c).Receive()
+	if e, ok := m.(*pgproto3.ErrorResponse); err != nil || !ok || e.Code != "08P01" || !strings.Contains(e.Message, "already negotiated") {
+		t.Fatalf("second SSLRequest: %#v, %v", m, err)
+	}
+}
