@@ -102,6 +102,10 @@ type Config struct {
 	Now func() time.Time `yaml:"-"`
 	// AllowShortRetention permits Retention below MinRetention (tests only).
 	AllowShortRetention bool `yaml:"-"`
+
+	// checkEvery is how often the writer checks that its file is still in
+	// the directory; tests shorten it. Default fileCheckInterval.
+	checkEvery time.Duration
 }
 
 // CheckAndSetDefaults validates c and fills defaults. It does not read the
@@ -157,6 +161,9 @@ func (c *Config) CheckAndSetDefaults() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.checkEvery <= 0 {
+		c.checkEvery = fileCheckInterval
 	}
 	return errors.Join(errs...)
 }

@@ -16,6 +16,12 @@
 // RotateBytes or age RotateAge, checked when records are written) and after a
 // write error.
 //
+// One process writes a directory at a time: Open takes flock(LOCK_EX|LOCK_NB)
+// on audit.lock (0600, holding the holder's pid) before it reads or writes
+// anything, and the writer keeps it until Close. A second Open fails with
+// ErrDirInUse instead of appending restart records with duplicate seqs to
+// the live file. The kernel drops the lock when its holder dies.
+//
 // # Records
 //
 // Each line is one JSON object; the writer emits members in a fixed order:
@@ -85,6 +91,16 @@
 // recovery anchor declares the abandoned bytes (discard: file, valid_bytes,
 // byte count and SM3), followed by audit_recover; health returns to ok.
 //
+// Once a second (and at rotation and Close) the writer checks that its open
+// file is still the file at its path. When the file or the whole directory
+// was removed or replaced, records would otherwise go to an unlinked inode
+// until rotation and a restart would begin a new chain at seq 1. The writer
+// treats it as a failure of the file (degraded, the error logged, strict
+// callers refused until it can write again), recreates the directory and
+// retakes its lock if they went, and starts a new file whose recovery
+// anchor declares the loss (lost: file, first_seq, cause; the last seq is
+// the anchor's head), followed by audit_recover.
+//
 // On Open after a crash the newest file may end with a torn line. The writer
 // does not refuse to start (that would stop the proxy and the audit trail)
 // and does not truncate (the bytes are evidence). It leaves the file as is and
@@ -113,7 +129,9 @@
 // previous file (truncation, deleted middle files), index gaps, a rotate
 // checkpoint naming a missing file (deleted newest file), oldest files missing
 // without a retention record, torn tails not declared by a later anchor,
-// modified debris, and bad signatures. With only the public key it checks the
+// modified debris, and bad signatures. A missing file that the next anchor
+// declares lost is reported once, as lost_file, with what happened and the
+// seqs that went with it. With only the public key it checks the
 // structure and signatures and says that record contents were not verified.
 //
 // What it cannot see: deletion of the newest complete records of a log that

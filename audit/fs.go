@@ -1,8 +1,10 @@
 package audit
 
 import (
+	"errors"
 	"io"
 	"os"
+	"syscall"
 )
 
 // FS is the file system seam of the writer. The default is OSFS; tests wrap
@@ -19,6 +21,13 @@ type FS interface {
 	MkdirAll(dir string, perm os.FileMode) error
 	// SyncDir fsyncs a directory so that created and removed names are durable.
 	SyncDir(dir string) error
+	// Stat is os.Stat.
+	Stat(name string) (os.FileInfo, error)
+	// Lock opens name for reading and writing (creating it 0600) and takes
+	// an exclusive lock on it without waiting; closing the File releases
+	// the lock. If another open file holds the lock, the error wraps
+	// ErrDirInUse.
+	Lock(name string) (File, error)
 }
 
 // File is the subset of *os.File the writer uses. The writer closes every
@@ -30,6 +39,7 @@ type File interface {
 	Sync() error
 	Close() error
 	Stat() (os.FileInfo, error)
+	Truncate(size int64) error
 }
 
 // OSFS is the operating system's file system.
@@ -63,4 +73,30 @@ func (OSFS) SyncDir(dir string) error {
 		return serr
 	}
 	return cerr
+}
+
+// Stat implements FS.
+func (OSFS) Stat(name string) (os.FileInfo, error) { return os.Stat(name) }
+
+// Lock implements FS with flock(2), which the kernel drops when the process
+// dies, so a crash leaves no stale lock behind.
+func (OSFS) Lock(name string) (File, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			err = ErrDirInUse
+		}
+		return nil, &os.PathError{Op: "flock", Path: name, Err: err}
+	}
+	return f, nil
 }

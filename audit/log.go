@@ -143,6 +143,7 @@ func Open(cfg Config, logger *zap.Logger) (*Log, error) {
 	l.health.Store(&Health{OK: true, Status: "ok", Since: cfg.Now()})
 	w := newWriter(l, keys)
 	if err := w.openDir(); err != nil {
+		w.unlockDir()
 		return nil, err
 	}
 	w.applyRetention(cfg.Now())

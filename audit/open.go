@@ -78,6 +78,13 @@ func (w *writer) openDir() error {
 	if err := w.fs.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("audit: create dir: %w", err)
 	}
+	// Nothing is read or written before the lock is held: a second process
+	// would otherwise append restart records to the first one's file.
+	lock, err := w.lockDir()
+	if err != nil {
+		return err
+	}
+	w.lock = lock
 	entries, err := w.fs.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("audit: read dir: %w", err)
@@ -149,6 +156,11 @@ func (w *writer) openDir() error {
 		return fmt.Errorf("audit: reopen %s: %w", newest.name, err)
 	}
 	w.file, w.created, w.size, w.syncedSize = f, newest.created, int64(len(data)), int64(len(data))
+	if line, _, ok := bytes.Cut(data, []byte{'\n'}); ok {
+		if first, err := ParseRecord(line); err == nil {
+			w.firstSeq = first.Seq
+		}
+	}
 	w.buf, w.lines = w.buf[:0], w.lines[:0]
 	err = w.frameCheckpoint(now, Checkpoint{Reason: ReasonRestart})
 	w.frameOwn(start)

@@ -49,6 +49,9 @@ type Checkpoint struct {
 	// Discard, on restart and recovery anchors, declares bytes at the end of
 	// PrevFile that are not part of the chain (a torn write).
 	Discard *Discard `json:"discard,omitempty"`
+	// Lost, on recovery anchors, declares that PrevFile was removed or
+	// replaced while the writer had it open: its records are gone.
+	Lost *Lost `json:"lost,omitempty"`
 	// Sig is base64 of the ASN.1 SM2 signature over checkpointMessage.
 	Sig string `json:"sig"`
 }
@@ -68,6 +71,25 @@ type Discard struct {
 	// Cause says what left them: "crash" or the write error.
 	Cause string `json:"cause"`
 }
+
+// Lost describes a file the writer found removed or replaced under it.
+// Verify still reports the missing records; the declaration says why.
+type Lost struct {
+	// File is the file name (no directory).
+	File string `json:"file"`
+	// FirstSeq is the seq of its first record (0 if unknown); its last is
+	// the anchor's HeadSeq.
+	FirstSeq uint64 `json:"first_seq"`
+	// Cause is LostRemoved, LostReplaced or LostDirRemoved.
+	Cause string `json:"cause"`
+}
+
+// Lost causes.
+const (
+	LostRemoved    = "removed"           // the file's name was unlinked or renamed
+	LostReplaced   = "replaced"          // another file took its name
+	LostDirRemoved = "directory removed" // the whole directory went
+)
 
 // Checkpoint reasons.
 const (
@@ -155,6 +177,9 @@ func checkpointMessage(seq uint64, timeText string, cp *Checkpoint) []byte {
 	if d := cp.Discard; d != nil {
 		b = fmt.Appendf(b, "\ndiscard=%s,%d,%d,%s,%s", d.File, d.ValidBytes, d.Bytes, d.SM3, d.Cause)
 	}
+	if l := cp.Lost; l != nil {
+		b = fmt.Appendf(b, "\nlost=%s,%d,%s", l.File, l.FirstSeq, l.Cause)
+	}
 	return append(b, '\n')
 }
 
@@ -186,6 +211,15 @@ func appendCheckpointBody(dst []byte, timeText string, cp *Checkpoint) []byte {
 		dst = appendStringField(dst, "sm3", d.SM3)
 		dst = append(dst, `,"cause":`...)
 		dst = appendJSONString(dst, d.Cause)
+		dst = append(dst, '}')
+	}
+	if l := cp.Lost; l != nil {
+		dst = append(dst, `,"lost":{"file":`...)
+		dst = appendJSONString(dst, l.File)
+		dst = append(dst, `,"first_seq":`...)
+		dst = strconv.AppendUint(dst, l.FirstSeq, 10)
+		dst = append(dst, `,"cause":`...)
+		dst = appendJSONString(dst, l.Cause)
 		dst = append(dst, '}')
 	}
 	dst = append(dst, `,"sig":"`...)

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
@@ -47,6 +48,7 @@ const (
 	ProblemChainBreak    = "chain_break"    // anchor or checkpoint head does not match the records before it
 	ProblemDiscard       = "discard"        // declared debris does not match, or was not a torn write
 	ProblemNotClosed     = "not_closed"     // ExpectClosed and no final close checkpoint
+	ProblemLostFile      = "lost_file"      // removed or replaced while being written, as the next anchor declares
 )
 
 // Problem is one integrity failure, located as precisely as possible.
@@ -178,7 +180,9 @@ func Verify(dir string, opts VerifyOptions) (*Report, error) {
 		return rep, v.result()
 	}
 	for i := 1; i < len(files); i++ {
-		if a, b := files[i-1].index, files[i].index; b != a+1 {
+		if a, b := files[i-1].index, files[i].index; b == a+2 && declaresLost(filepath.Join(dir, files[i].name), a+1) {
+			continue // reported with the explanation by checkAnchor
+		} else if b != a+1 {
 			msg := fmt.Sprintf("file index %d follows %d: %d file(s) missing between %s and %s", b, a, b-a-1, files[i-1].name, files[i].name)
 			if b == a {
 				msg = "two files share index " + strconv.FormatUint(a, 10)
@@ -210,6 +214,39 @@ func (v *verifier) result() error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s (%d problem(s))", ErrVerifyFailed, v.rep.Problems[0], len(v.rep.Problems)+v.rep.MoreProblems)
+}
+
+// declaresLost reports whether the file at path starts with an anchor that
+// declares the file of the given index lost.
+func declaresLost(path string, index uint64) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	line, err := bufio.NewReaderSize(f, 64<<10).ReadSlice('\n')
+	if err != nil {
+		return false
+	}
+	cp := firstAnchor(line)
+	if cp == nil || cp.Lost == nil || cp.Lost.File != cp.PrevFile {
+		return false
+	}
+	lf, ok := parseFileName(cp.Lost.File)
+	return ok && lf.index == index
+}
+
+// lostText explains the loss an anchor in file declares, ending with outcome.
+func lostText(file string, cp *Checkpoint, outcome string) string {
+	l := cp.Lost
+	what := fmt.Sprintf("%s was %s", l.File, l.Cause)
+	if l.Cause == LostDirRemoved {
+		what = "the audit directory was removed with " + l.File
+	}
+	if l.FirstSeq > 0 && l.FirstSeq <= cp.HeadSeq {
+		what += fmt.Sprintf(" (seq %d-%d)", l.FirstSeq, cp.HeadSeq)
+	}
+	return what + " while dbfence was writing it, as the recovery anchor of " + file + " declares: " + outcome
 }
 
 // firstAnchor parses the first line of data if it is an anchor.
@@ -401,9 +438,34 @@ func (v *verifier) checkAnchor(name string, rec *Record, oldest bool) {
 	if cp.HeadSeq != v.headSeq || cp.HeadMAC != v.headHex {
 		why = append(why, fmt.Sprintf("the anchor continues from seq %d, but the records before it end at seq %d", cp.HeadSeq, v.headSeq))
 	}
+	if l := cp.Lost; l != nil && l.File == cp.PrevFile {
+		// The writer found its file gone. Explain the break, and check
+		// that the lost file is the only thing missing.
+		if len(why) == 0 {
+			v.rep.Notes = append(v.rep.Notes, lostText(name, cp, "the file now there still continues the chain"))
+			return
+		}
+		msg := lostText(name, cp, "its records are lost")
+		if l.File != v.prevFile {
+			// Removed: it must be the only missing file, and hold the
+			// records that follow the previous file's.
+			lf, _ := parseFileName(l.File)
+			pf, _ := parseFileName(v.prevFile)
+			rotatedTo := ""
+			if c := v.last; c != nil && c.Checkpoint != nil && c.Checkpoint.Reason == ReasonRotate {
+				rotatedTo = c.Checkpoint.NextFile
+			}
+			if lf.index != pf.index+1 || (rotatedTo != "" && rotatedTo != l.File) || (l.FirstSeq != 0 && l.FirstSeq != v.headSeq+1) {
+				msg += fmt.Sprintf("; but the records before it end at seq %d in %s, so more is missing", v.headSeq, v.prevFile)
+			}
+		}
+		why, kind = []string{msg}, ProblemLostFile
+	}
 	if len(why) > 0 {
-		v.problem(Problem{File: name, Line: 1, Seq: rec.Seq, Kind: kind,
-			Msg: strings.Join(why, "; ") + ": records or files missing or truncated"})
+		if kind != ProblemLostFile {
+			why[len(why)-1] += ": records or files missing or truncated"
+		}
+		v.problem(Problem{File: name, Line: 1, Seq: rec.Seq, Kind: kind, Msg: strings.Join(why, "; ")})
 		// Resynchronize on the anchor so one break is reported once.
 		v.headSeq, v.headHex = cp.HeadSeq, cp.HeadMAC
 		copy(v.headMAC[:], headMAC)
@@ -438,9 +500,16 @@ func (v *verifier) finish(files []logFile) {
 				covered = true
 			}
 		}
-		if covered {
+		switch {
+		case covered:
 			v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("records up to seq %d (through %s) were deleted by retention, as recorded", a.HeadSeq, a.PrevFile))
-		} else {
+		case a.Lost != nil && a.Lost.File == a.PrevFile:
+			msg := fmt.Sprintf("the log starts after seq %d: %s", a.HeadSeq, lostText(v.oldestFile, a, "its records are lost"))
+			if a.Lost.FirstSeq != 1 {
+				msg += "; the files before it are missing too, without a retention record"
+			}
+			v.problem(Problem{File: v.oldestFile, Line: 1, Seq: a.HeadSeq + 1, Kind: ProblemLostFile, Msg: msg})
+		default:
 			v.problem(Problem{File: v.oldestFile, Line: 1, Seq: a.HeadSeq + 1, Kind: ProblemMissingOldest,
 				Msg: fmt.Sprintf("the log starts after seq %d (file %s) but no retention_delete record covers the deletion", a.HeadSeq, a.PrevFile)})
 		}

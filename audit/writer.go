@@ -4,11 +4,14 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/tjfoc/gmsm/sm2"
@@ -32,6 +35,8 @@ type brokenFile struct {
 	nextName   string // name promised by a rotate checkpoint, if any
 	cause      string
 	since      time.Time
+	lost       string // Lost cause when file was removed or replaced, else ""
+	firstSeq   uint64 // first seq of file, for the Lost declaration
 }
 
 // lineRef locates one framed line in writer.buf for subscribers.
@@ -51,11 +56,15 @@ type writer struct {
 
 	sealScratch []byte // nonce || ciphertext || tag of the record being framed
 
-	file    File
-	name    string
-	index   uint64
-	created time.Time
-	size    int64 // bytes written to file
+	file     File
+	name     string
+	index    uint64
+	created  time.Time
+	size     int64  // bytes written to file
+	firstSeq uint64 // seq of the file's first record, 0 if unknown
+	lock     File   // the directory's lock file, held until the writer stops
+
+	checkedAt time.Time // when checkFile last ran
 
 	state      chainState // after the last framed record
 	synced     chainState // after the last fsynced record
@@ -159,9 +168,15 @@ func newStoppedTimer() *time.Timer {
 // retryInterval is how often a broken writer retries when no records arrive.
 const retryInterval = time.Second
 
+// fileCheckInterval is how often the writer checks that its file is still
+// in the directory (Config.checkEvery overrides it in tests): two stat calls
+// a second, whatever the record rate.
+const fileCheckInterval = time.Second
+
 // run is the writer goroutine: batch, frame, write, fsync, acknowledge.
 func (w *writer) run() {
 	defer close(w.l.done)
+	defer w.unlockDir()
 	if w.syncReq != nil {
 		go w.syncLoop()
 		defer close(w.syncReq)
@@ -256,6 +271,9 @@ func (w *writer) armTimer() {
 	if w.state.sinceCheckpoint > 0 && w.broken == nil {
 		earliest(w.cfg.CheckpointInterval - time.Since(w.lastCheckpoint))
 	}
+	if w.broken == nil && w.file != nil {
+		earliest(w.cfg.checkEvery - time.Since(w.checkedAt))
+	}
 	if d >= 0 {
 		w.timer.Reset(d)
 	}
@@ -266,6 +284,14 @@ func (w *writer) dropsPending() bool {
 }
 
 func (w *writer) onTimer() {
+	if w.fileCheckDue() {
+		if err := w.checkFile(); err != nil {
+			// Recover on the next record or retry tick, not at once, so
+			// that health shows the loss for a while even on an idle log.
+			w.fail(err, nil)
+			return
+		}
+	}
 	switch {
 	case w.broken != nil || w.dropsPending():
 		w.commit(nil) // recovers and writes the drop summary
@@ -344,6 +370,11 @@ func (w *writer) frameCheckpoint(now time.Time, cp Checkpoint) error {
 // summary) and acknowledges it.
 func (w *writer) commit(batch []*pending) {
 	now := w.now()
+	if w.fileCheckDue() {
+		if err := w.checkFile(); err != nil {
+			w.fail(err, nil)
+		}
+	}
 	if w.broken != nil {
 		if err := w.recover(now); err != nil {
 			w.l.setDegraded(now, err)
@@ -472,6 +503,9 @@ func (w *writer) fail(err error, batch []*pending) {
 		w.l.stats.pendingDropWrite.Add(uint64(w.unsynced))
 	}
 	w.broken = &brokenFile{file: w.name, validBytes: w.syncedSize, cause: err.Error(), since: now}
+	if le := (*lostError)(nil); errors.As(err, &le) {
+		w.broken.lost, w.broken.firstSeq = le.cause, w.firstSeq
+	}
 	w.state, w.unsynced = w.synced, 0
 	w.closeFile()
 	w.failBatch(batch, err)
@@ -508,6 +542,12 @@ func (w *writer) closeFile() {
 // rotate closes the current file (which ends with a rotate checkpoint
 // naming next) and starts next.
 func (w *writer) rotate(now time.Time, next string) {
+	if err := w.checkFile(); err != nil {
+		// The rotate checkpoint went to a lost file: the next file gets a
+		// recovery anchor that declares the loss, not a rotation anchor.
+		w.fail(err, nil)
+		return
+	}
 	prev := w.name
 	w.closeFile()
 	err := w.startFile(next, w.index+1, now, Checkpoint{Reason: ReasonRotation, Anchor: true, PrevFile: prev})
@@ -520,26 +560,96 @@ func (w *writer) rotate(now time.Time, next string) {
 }
 
 // recover starts a new file after a failure, declaring the doubtful tail of
-// the abandoned file.
+// the abandoned file, or its loss when it was removed or replaced.
 func (w *writer) recover(now time.Time) error {
 	b := w.broken
+	// The directory may have gone with the file: recreate it, and hold its
+	// lock again before writing into it.
+	if err := w.fs.MkdirAll(w.cfg.Dir, 0o700); err != nil {
+		return fmt.Errorf("audit: create dir: %w", err)
+	}
+	if err := w.relock(); err != nil {
+		return err
+	}
 	name, reason := b.nextName, ReasonRotation
 	if name == "" {
 		name, reason = fileName(now, w.index+1), ReasonRecovery
 	}
 	cp := Checkpoint{Reason: reason, Anchor: true, PrevFile: w.name}
-	if b.file != "" {
+	rec := &Event{Type: TypeAuditRecover, Time: now,
+		Reason: "audit log write failed and recovered", Detail: map[string]string{
+			"error": b.cause, "failed_since": b.since.Format(timeLayout)}}
+	switch {
+	case b.lost != "":
+		cp.Lost = &Lost{File: b.file, FirstSeq: b.firstSeq, Cause: b.lost}
+		rec.Reason = fmt.Sprintf("audit file %s was lost (%s) while in use: records %s-%d are gone", b.file, b.lost, seqOrUnknown(b.firstSeq), w.state.seq)
+		rec.Detail["file"], rec.Detail["lost"] = b.file, b.lost
+		rec.Detail["first_seq"], rec.Detail["last_seq"] = seqOrUnknown(b.firstSeq), strconv.FormatUint(w.state.seq, 10)
+	case b.file != "":
 		cp.Discard = w.describeDebris(b.file, b.validBytes, b.cause)
 	}
-	err := w.startFile(name, w.index+1, now, cp, &Event{Type: TypeAuditRecover, Time: now,
-		Reason: "audit log write failed and recovered", Detail: map[string]string{
-			"error": b.cause, "failed_since": b.since.Format(timeLayout)}})
+	err := w.startFile(name, w.index+1, now, cp, rec)
 	if err != nil {
 		return err
 	}
 	w.broken = nil
 	w.l.setHealthy(now)
 	return nil
+}
+
+func seqOrUnknown(seq uint64) string {
+	if seq == 0 {
+		return "?"
+	}
+	return strconv.FormatUint(seq, 10)
+}
+
+// lostError says the open file is no longer the file at its path.
+type lostError struct{ dir, file, cause string }
+
+func (e *lostError) Error() string {
+	if e.cause == LostDirRemoved {
+		return fmt.Sprintf("audit: directory %s was removed while %s was open: its records are lost", e.dir, e.file)
+	}
+	return fmt.Sprintf("audit: %s was %s while open: its records are lost", e.file, e.cause)
+}
+
+func (w *writer) fileCheckDue() bool {
+	return w.broken == nil && w.file != nil && time.Since(w.checkedAt) >= w.cfg.checkEvery
+}
+
+// checkFile checks that the open file is still the file at its path.
+// Otherwise a removed file or directory would go unnoticed until rotation:
+// records would go to an unlinked inode, health would say ok, and a restart
+// would start a new chain. A lost file is a failure of the current file
+// (see fail), whose recovery anchor declares the loss.
+func (w *writer) checkFile() error {
+	w.checkedAt = time.Now()
+	if w.file == nil {
+		return nil
+	}
+	open, err := w.file.Stat()
+	if err != nil {
+		return fmt.Errorf("audit: stat %s: %w", w.name, err)
+	}
+	cur, err := w.fs.Stat(filepath.Join(w.cfg.Dir, w.name))
+	switch {
+	case err == nil && os.SameFile(open, cur):
+		return nil
+	case err == nil:
+		return &lostError{dir: w.cfg.Dir, file: w.name, cause: LostReplaced}
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+		cause := LostRemoved
+		if d, derr := w.fs.Stat(w.cfg.Dir); derr != nil || !d.IsDir() {
+			cause = LostDirRemoved
+		}
+		return &lostError{dir: w.cfg.Dir, file: w.name, cause: cause}
+	default:
+		// Cannot look (say EACCES on the directory): the file may be fine,
+		// and writing to it is what the writer can still do.
+		w.l.logger.Warn("audit: cannot check the current file", zap.String("file", w.name), zap.Error(err))
+		return nil
+	}
 }
 
 // describeDebris reads the bytes of file after validBytes.
@@ -574,8 +684,8 @@ func (w *writer) startFile(name string, index uint64, now time.Time, anchor Chec
 		return fmt.Errorf("audit: create %s: %w", name, err)
 	}
 	saved := w.state
-	savedName, savedIndex, savedCreated, savedSize, savedSynced := w.name, w.index, w.created, w.size, w.syncedSize
-	w.file, w.name, w.index, w.created, w.size = f, name, index, now, 0
+	savedName, savedIndex, savedCreated, savedSize, savedSynced, savedFirst := w.name, w.index, w.created, w.size, w.syncedSize, w.firstSeq
+	w.file, w.name, w.index, w.created, w.size, w.firstSeq = f, name, index, now, 0, w.state.seq+1
 	w.buf, w.lines = w.buf[:0], w.lines[:0]
 	err = w.frameCheckpoint(now, anchor)
 	for _, e := range extra {
@@ -595,7 +705,7 @@ func (w *writer) startFile(name string, index uint64, now time.Time, anchor Chec
 	if err != nil {
 		w.state, w.synced = saved, saved
 		w.closeFile()
-		w.name, w.index, w.created, w.size, w.syncedSize = savedName, savedIndex, savedCreated, savedSize, savedSynced
+		w.name, w.index, w.created, w.size, w.syncedSize, w.firstSeq = savedName, savedIndex, savedCreated, savedSize, savedSynced, savedFirst
 		if rerr := w.fs.Remove(path); rerr != nil {
 			w.l.logger.Error("audit: cannot remove failed file", zap.String("file", name), zap.Error(rerr))
 		}
@@ -615,7 +725,8 @@ func (w *writer) shutdown() {
 		}
 		w.commit(w.batch)
 	}
-	w.commit(nil) // recovers if needed and writes any drop summary
+	w.checkedAt = time.Time{} // never seal a lost file with the close checkpoint
+	w.commit(nil)             // recovers if needed and writes any drop summary
 	now := w.now()
 	if w.broken != nil {
 		w.l.closeErr = fmt.Errorf("audit: cannot write audit_stop: %s", w.broken.cause)
