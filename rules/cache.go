@@ -40,12 +40,12 @@ func (c *cacheEntry) size(key string) int {
 }
 
 // cacheKey is the decision cache key: the normalized text (literals
-// replaced), the current database, the lexing modes, the role and the
-// policy version. The catalog snapshot is not in the key: each snapshot
-// has its own cache.
+// replaced) with the kind of each literal, the current database, the lexing
+// modes, the role and the policy version. The catalog snapshot is not in the
+// key: each snapshot has its own cache.
 func cacheKey(resolved string, mode mysqlsql.Mode, db, role, version string) string {
-	buf := make([]byte, 0, len(resolved)+len(db)+len(role)+len(version)+8)
-	buf = mysqlsql.AppendNormalized(buf, resolved, mode)
+	buf := make([]byte, 0, len(resolved)+len(db)+len(role)+len(version)+24)
+	buf = mysqlsql.AppendShape(buf, resolved, mode)
 	buf = append(buf, 0)
 	buf = append(buf, db...)
 	buf = append(buf, 0)

@@ -109,10 +109,18 @@ func markLiteralDependence(stmt ast.StmtNode, st *facts.Statement) {
 	stmt.Accept(v)
 }
 
-type literalDependence struct{ st *facts.Statement }
+type literalDependence struct {
+	st    *facts.Statement
+	depth int
+}
 
 // Enter implements ast.Visitor; it stops descending once dependence is found.
+// It does not descend past maxDepth (the stack is not unbounded): a tree that
+// deep is taken as literal-dependent, and the full analysis refuses it.
 func (v *literalDependence) Enter(n ast.Node) (ast.Node, bool) {
+	if v.depth++; v.depth > maxDepth {
+		v.st.LiteralDependent = true
+	}
 	switch x := n.(type) {
 	case *ast.Limit:
 		v.st.LiteralDependent = true
@@ -128,4 +136,7 @@ func (v *literalDependence) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 // Leave implements ast.Visitor.
-func (v *literalDependence) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+func (v *literalDependence) Leave(n ast.Node) (ast.Node, bool) {
+	v.depth--
+	return n, true
+}

@@ -11,9 +11,11 @@
 // The resolved text is both what is parsed and what the engine forwards, so
 // the analyser and the server read the same bytes; comments whose reading is
 // uncertain are refused rather than guessed at. AppendNormalized turns
-// resolved text into the statement shape used for audit and the decision
-// cache. Analyzer.Analyze walks a syntax tree (with the catalog for `*`,
-// views and name resolution) and fills a facts.Statement.
+// resolved text into the statement shape used for audit, AppendShape into
+// the one (with literal kinds) the decision cache is keyed by.
+// Analyzer.Analyze walks a syntax tree (with the catalog for `*`, views and
+// name resolution) and fills a facts.Statement. Identifiers are compared as
+// the server does where that is certain (names.go) and refused otherwise.
 //
 // The package imports no wire library and nothing from package rules.
 package mysqlsql

@@ -15,6 +15,19 @@ import (
 // maxViewDepth bounds view-in-view resolution; deeper nesting is unknown lineage.
 const maxViewDepth = 16
 
+// maxDepth bounds the walker's recursion into expressions, conditions,
+// queries and joins: a stack overflow cannot be recovered and would end the
+// whole process, so deeper nesting is refused as too complex.
+const maxDepth = 1000
+
+// maxReanalysis bounds the steps spent re-analysing the queries of a
+// recursive WITH until their lineage settles (nested WITHs multiply).
+const maxReanalysis = 1 << 18
+
+// tooComplex is the panic that abandons an analysis at maxDepth or
+// maxReanalysis; analyzeFull records it as unsupported.
+type tooComplex string
+
 // relColumn is one column of a row source as seen by the query reading it.
 type relColumn struct {
 	name string
@@ -53,7 +66,8 @@ func (rel *relation) ownColumns() {
 type cteDef struct {
 	name string
 	cols []relColumn
-	// pending is true while a recursive CTE's anchor is being analysed.
+	// pending is true while the names of a recursive WITH's columns are
+	// being found: its columns are not known yet.
 	pending bool
 }
 
@@ -61,7 +75,7 @@ type cteDef struct {
 type scope struct {
 	parent *scope
 	rels   []*relation
-	ctes   map[string]*cteDef
+	ctes   []*cteDef
 	// outputs are the select list, which GROUP BY, HAVING and ORDER BY may
 	// name by alias or position; aliases is true while analysing those.
 	outputs []facts.Output
@@ -70,10 +84,14 @@ type scope struct {
 	top bool
 }
 
-func (s *scope) lookupCTE(name string) *cteDef {
-	for ; s != nil; s = s.parent {
-		if c, ok := s.ctes[name]; ok {
-			return c
+// lookupCTE finds the CTE a table name refers to, innermost first. The
+// server compares CTE names ignoring case whatever lower_case_table_names.
+func (w *walker) lookupCTE(sc *scope, name string) *cteDef {
+	for s := sc; s != nil; s = s.parent {
+		for _, c := range s.ctes {
+			if w.sameName(c.name, name) {
+				return c
+			}
 		}
 	}
 	return nil
@@ -88,7 +106,29 @@ type walker struct {
 	// inView suppresses row-shaping facts: a view's own WHERE is fixed by
 	// its definer, not chosen by the user.
 	inView bool
+	// depth is the current recursion depth (see maxDepth).
+	depth int
+	// rework counts the steps of analyses whose facts are discarded (see
+	// maxReanalysis); reworking is true during one.
+	rework    int
+	reworking bool
 }
+
+// down enters one level of recursion; up leaves it.
+func (w *walker) down() {
+	w.depth++
+	if w.depth > maxDepth {
+		panic(tooComplex(fmt.Sprintf("statement nested more than %d levels deep", maxDepth)))
+	}
+	if w.reworking {
+		w.rework++
+		if w.rework > maxReanalysis {
+			panic(tooComplex("recursive WITH too costly to analyse"))
+		}
+	}
+}
+
+func (w *walker) up() { w.depth-- }
 
 // analyzeFull fills objects, lineage, shaping and flows. It never panics:
 // an internal failure becomes an Unsupported entry (the statement is then
@@ -98,8 +138,13 @@ func (a *Analyzer) analyzeFull(stmt ast.StmtNode, db string, st *facts.Statement
 	w := &walker{a: a, st: st, db: db}
 	defer func() {
 		if r := recover(); r != nil {
-			st.AddUnsupported(fmt.Sprintf("analyser failure: %v", r))
+			if tc, ok := r.(tooComplex); ok {
+				st.AddUnsupported(string(tc))
+			} else {
+				st.AddUnsupported(fmt.Sprintf("analyser failure: %v", r))
+			}
 		}
+		w.st = st // a panic may leave a scratch statement in place
 		w.finish()
 	}()
 	w.statement(stmt)
@@ -165,7 +210,7 @@ func (w *walker) statement(stmt ast.StmtNode) {
 			if v.IsSystem {
 				target = facts.ToSetting
 			}
-			st.Flows = append(st.Flows, facts.Flow{Target: target, Name: strings.ToLower(v.Name), Lineage: lin})
+			st.Flows = append(st.Flows, facts.Flow{Target: target, Name: asciiLower(v.Name), Lineage: lin})
 		}
 	case *ast.DoStmt:
 		for _, e := range s.Exprs {
@@ -208,7 +253,7 @@ func (w *walker) statement(stmt ast.StmtNode) {
 		}
 	case *ast.CallStmt:
 		st.OutputsUnknown = true
-		st.UnknownFunctions = append(st.UnknownFunctions, strings.ToLower(s.Procedure.FnName.L))
+		st.UnknownFunctions = append(st.UnknownFunctions, asciiLower(s.Procedure.FnName.O))
 	case *ast.PrepareStmt, *ast.ExecuteStmt, *ast.DeallocateStmt, *ast.UseStmt,
 		*ast.BeginStmt, *ast.CommitStmt, *ast.RollbackStmt, *ast.SavepointStmt, *ast.ReleaseSavepointStmt,
 		*ast.SetRoleStmt, *ast.SetDefaultRoleStmt, *ast.KillStmt:
@@ -268,6 +313,8 @@ func (w *walker) resultSet(n ast.ResultSetNode, parent *scope, top bool) []facts
 }
 
 func (w *walker) resultSetOutputs(n ast.ResultSetNode, parent *scope, top bool) []facts.Output {
+	w.down()
+	defer w.up()
 	switch x := n.(type) {
 	case *ast.SelectStmt:
 		return w.selectStmt(x, parent, top)
@@ -284,33 +331,82 @@ func (w *walker) resultSetOutputs(n ast.ResultSetNode, parent *scope, top bool) 
 // with registers the CTEs of a WITH clause in sc.
 func (w *walker) with(wc *ast.WithClause, sc *scope) {
 	w.st.CTEs = true
-	if sc.ctes == nil {
-		sc.ctes = map[string]*cteDef{}
+	if wc.IsRecursive {
+		w.recursiveWith(wc, sc)
+		return
 	}
+	// Each CTE sees the ones before it, not itself nor later ones.
 	for _, c := range wc.CTEs {
-		def := &cteDef{name: c.Name.L}
-		if wc.IsRecursive {
-			// Analyse once with the CTE's columns unknown-free placeholders
-			// (the anchor's), then again with the first result bound, so the
-			// recursive arm's transformations are seen.
-			def.pending = true
-			sc.ctes[def.name] = def
-			first := w.resultSet(c.Query.Query, sc, sc.top)
-			def.cols = cteColumns(c, first)
-			def.pending = false
-			second := w.resultSet(c.Query.Query, sc, sc.top)
-			for i := range second {
-				if i < len(first) {
-					second[i].Lineage = facts.Merge(first[i].Lineage, second[i].Lineage)
+		outs := w.resultSet(c.Query.Query, sc, sc.top)
+		sc.ctes = append(sc.ctes, &cteDef{name: c.Name.O, cols: cteColumns(c, outs)})
+	}
+}
+
+// maxWithPasses bounds the passes over a recursive WITH; lineage that has
+// not settled by then is refused.
+const maxWithPasses = 64
+
+// recursiveWith registers the CTEs of a WITH RECURSIVE clause, where every
+// CTE sees every other and itself. A CTE's lineage depends on the others'
+// (a recursive step can move a value one column further per iteration), so
+// the queries are analysed until no column's lineage grows, with the facts
+// of those passes discarded, and then once more for the facts.
+func (w *walker) recursiveWith(wc *ast.WithClause, sc *scope) {
+	defs := make([]*cteDef, len(wc.CTEs))
+	for i, c := range wc.CTEs {
+		defs[i] = &cteDef{name: c.Name.O, pending: true}
+	}
+	sc.ctes = append(sc.ctes, defs...)
+	real, reworking := w.st, w.reworking
+	w.reworking = true
+	// First pass: the column names, with the CTEs not analysed yet opaque.
+	// Its lineage is dropped: an opaque relation lets names resolve to
+	// outer columns.
+	w.st = &facts.Statement{Kind: real.Kind, Limit: -1}
+	for i, c := range wc.CTEs {
+		defs[i].cols = cteColumns(c, w.resultSet(c.Query.Query, sc, sc.top))
+		for k := range defs[i].cols {
+			defs[i].cols[k].lin = facts.Lineage{}
+		}
+		defs[i].pending = false
+	}
+	settled := false
+	for pass := 0; pass < maxWithPasses && !settled; pass++ {
+		settled = true
+		for i, c := range wc.CTEs {
+			w.st = &facts.Statement{Kind: real.Kind, Limit: -1}
+			cols := cteColumns(c, w.resultSet(c.Query.Query, sc, sc.top))
+			if len(cols) == len(defs[i].cols) {
+				for k := range cols {
+					cols[k].lin = facts.Merge(defs[i].cols[k].lin, cols[k].lin)
 				}
 			}
-			def.cols = cteColumns(c, second)
-			continue
+			if !sameColumns(cols, defs[i].cols) {
+				defs[i].cols, settled = cols, false
+			}
 		}
-		outs := w.resultSet(c.Query.Query, sc, sc.top)
-		def.cols = cteColumns(c, outs)
-		sc.ctes[def.name] = def
 	}
+	w.st, w.reworking = real, reworking
+	if !settled {
+		w.st.AddUnsupported("recursive WITH whose lineage does not settle")
+	}
+	for _, c := range wc.CTEs {
+		w.resultSet(c.Query.Query, sc, sc.top)
+	}
+}
+
+// sameColumns reports whether two column lists have the same names and lineage.
+func sameColumns(a, b []relColumn) bool {
+	return slices.EqualFunc(a, b, func(x, y relColumn) bool {
+		return x.name == y.name && x.hidden == y.hidden && sameLineage(x.lin, y.lin)
+	})
+}
+
+func sameLineage(a, b facts.Lineage) bool {
+	return a.Unknown == b.Unknown && a.UnknownWhy == b.UnknownWhy &&
+		slices.EqualFunc(a.Sources, b.Sources, func(x, y facts.Source) bool {
+			return x.Column == y.Column && x.Direct == y.Direct && slices.Equal(x.Via, y.Via)
+		})
 }
 
 // cteColumns names a CTE's columns from its column list or its query.
@@ -432,6 +528,8 @@ func (w *walker) limit(l *ast.Limit, sc *scope, top bool) {
 // setOpr analyses UNION / EXCEPT / INTERSECT: each output column's lineage
 // is the union of the arms' columns at its position.
 func (w *walker) setOpr(so *ast.SetOprStmt, parent *scope, top bool) []facts.Output {
+	w.down()
+	defer w.up()
 	w.st.SetOps = true
 	sc := &scope{parent: parent, top: top}
 	if so.With != nil {
@@ -586,7 +684,7 @@ func (w *walker) expandStar(wc *ast.WildCardField, sc *scope) []facts.Output {
 func (w *walker) relMatches(rel *relation, schema, table string) bool {
 	eq := func(a, b string) bool {
 		if w.a.cat.Options().LowerCaseTableNames != 0 {
-			return strings.EqualFold(a, b)
+			return w.sameName(a, b)
 		}
 		return a == b
 	}
@@ -600,6 +698,11 @@ func (w *walker) relMatches(rel *relation, schema, table string) bool {
 // the enclosing scopes (correlation). It returns the column (nil when the
 // name matched something other than one known column) and its lineage.
 func (w *walker) resolve(cn *ast.ColumnName, sc *scope) (*relColumn, facts.Lineage) {
+	// behindOpaque: a scope searched had a table of unknown, harmless
+	// columns (a system table). The name may be one of them, or, as the
+	// server looks further out when it is not, an outer column: a match
+	// further out is taken, not known to be the column.
+	behindOpaque := false
 	for s := sc; s != nil; s = s.parent {
 		var found []*relColumn
 		var lin facts.Lineage
@@ -622,7 +725,7 @@ func (w *walker) resolve(cn *ast.ColumnName, sc *scope) (*relColumn, facts.Linea
 				if c.hidden && cn.Table.L == "" {
 					continue
 				}
-				if strings.EqualFold(c.name, cn.Name.O) {
+				if w.sameName(c.name, cn.Name.O) {
 					found = append(found, c)
 					lin = facts.Merge(lin, c.lin)
 					any = true
@@ -632,7 +735,7 @@ func (w *walker) resolve(cn *ast.ColumnName, sc *scope) (*relColumn, facts.Linea
 		aliasHit := false
 		if s.aliases && cn.Table.L == "" {
 			for _, o := range s.outputs {
-				if strings.EqualFold(o.Name, cn.Name.O) {
+				if w.sameName(o.Name, cn.Name.O) {
 					lin = facts.Merge(lin, o.Lineage)
 					any, aliasHit = true, true
 				}
@@ -643,20 +746,25 @@ func (w *walker) resolve(cn *ast.ColumnName, sc *scope) (*relColumn, facts.Linea
 			return nil, facts.Merge(lin, facts.Unknown(unknown))
 		}
 		if any {
-			if len(found) == 1 && !aliasHit {
+			if len(found) == 1 && !aliasHit && !behindOpaque {
 				return found[0], lin
 			}
 			return nil, lin
 		}
 		if opaque {
-			return nil, facts.Lineage{}
+			behindOpaque = true
 		}
+	}
+	if behindOpaque {
+		return nil, facts.Lineage{}
 	}
 	return nil, facts.Unknown("column " + cn.OrigColName())
 }
 
 // tableRef analyses a FROM item and returns the relations it makes visible.
 func (w *walker) tableRef(n ast.ResultSetNode, sc *scope) []*relation {
+	w.down()
+	defer w.up()
 	switch x := n.(type) {
 	case *ast.Join:
 		left := w.tableRef(x.Left, sc)
@@ -669,7 +777,7 @@ func (w *walker) tableRef(n ast.ResultSetNode, sc *scope) []*relation {
 			using = append(using, u.Name.O)
 		}
 		if x.NaturalJoin {
-			using = commonColumns(left, right)
+			using = w.commonColumns(left, right)
 		}
 		rels := append(slices.Clip(left), right...)
 		if len(using) > 0 {
@@ -686,8 +794,10 @@ func (w *walker) tableRef(n ast.ResultSetNode, sc *scope) []*relation {
 			rel = w.tableName(src, sc)
 		case *ast.SelectStmt, *ast.SetOprStmt:
 			w.st.DerivedTables = true
-			// The outermost query's derived tables bound its rows too.
-			outs := w.resultSet(src.(ast.ResultSetNode), sc.parent, sc.top)
+			// A derived table sees the enclosing blocks and this block's
+			// CTEs, not this block's tables. The outermost query's derived
+			// tables bound its rows too.
+			outs := w.resultSet(src.(ast.ResultSetNode), &scope{parent: sc.parent, ctes: sc.ctes}, sc.top)
 			rel = &relation{name: x.AsName.O}
 			for _, o := range outs {
 				rel.cols = append(rel.cols, relColumn{name: o.Name, lin: o.Lineage, orgTable: x.AsName.O, orgColumn: o.Name})
@@ -721,7 +831,7 @@ func (w *walker) tableRef(n ast.ResultSetNode, sc *scope) []*relation {
 }
 
 // commonColumns lists the column names NATURAL JOIN joins on.
-func commonColumns(left, right []*relation) []string {
+func (w *walker) commonColumns(left, right []*relation) []string {
 	var out []string
 	for _, l := range left {
 		for _, c := range l.cols {
@@ -733,7 +843,7 @@ func commonColumns(left, right []*relation) []string {
 					continue
 				}
 				for _, d := range r.cols {
-					if !d.hidden && strings.EqualFold(c.name, d.name) && !slices.ContainsFunc(out, func(s string) bool { return strings.EqualFold(s, c.name) }) {
+					if !d.hidden && w.sameName(c.name, d.name) && !slices.ContainsFunc(out, func(s string) bool { return w.sameName(s, c.name) }) {
 						out = append(out, c.name)
 					}
 				}
@@ -757,7 +867,7 @@ func (w *walker) mergeUsing(using []string, left, right []*relation, rightJoin b
 	hide := func(rels []*relation, name string) (*relColumn, bool) {
 		for _, r := range rels {
 			for i := range r.cols {
-				if !r.cols[i].hidden && strings.EqualFold(r.cols[i].name, name) {
+				if !r.cols[i].hidden && w.sameName(r.cols[i].name, name) {
 					r.ownColumns()
 					r.cols[i].hidden = true
 					return &r.cols[i], true
@@ -809,12 +919,12 @@ func (w *walker) mergeUsing(using []string, left, right []*relation, rightJoin b
 func (w *walker) tableName(tn *ast.TableName, sc *scope) *relation {
 	st := w.st
 	if tn.Schema.L == "" {
-		if cte := sc.lookupCTE(tn.Name.L); cte != nil {
+		if cte := w.lookupCTE(sc, tn.Name.O); cte != nil {
 			st.CTEs = true
 			rel := &relation{name: tn.Name.O}
 			if cte.pending {
-				// Recursive reference while the anchor is analysed: no
-				// columns yet; the second pass binds the anchor's.
+				// Reference while a recursive WITH's column names are
+				// found: no columns yet (see recursiveWith).
 				rel.opaque = true
 				return rel
 			}
@@ -830,8 +940,10 @@ func (w *walker) tableName(tn *ast.TableName, sc *scope) *relation {
 		st.Reads = append(st.Reads, facts.Object{Name: tn.Name.O})
 		return &relation{name: tn.Name.O, unknown: true, why: "no database selected"}
 	}
-	if systemSchemas[strings.ToLower(db)] {
-		obj := facts.Object{Database: strings.ToLower(db), Name: strings.ToLower(tn.Name.O)}
+	// ASCII lowering only: a name with another letter is no system table
+	// restricted roles may read (they are listed in ASCII).
+	if systemSchemas[asciiLower(db)] {
+		obj := facts.Object{Database: asciiLower(db), Name: asciiLower(tn.Name.O)}
 		st.SystemObjects = append(st.SystemObjects, obj)
 		st.Reads = append(st.Reads, obj)
 		return &relation{name: tn.Name.O, db: db, opaque: true}
@@ -902,7 +1014,7 @@ func (w *walker) viewInfo(t *catalog.Table) *viewLineage {
 	if err == nil && len(stmts) == 1 {
 		if rs, ok := stmts[0].(ast.ResultSetNode); ok {
 			inner := &facts.Statement{Kind: "select", Limit: -1}
-			iw := &walker{a: w.a, st: inner, db: t.Database, viewDepth: w.viewDepth + 1, inView: true}
+			iw := &walker{a: w.a, st: inner, db: t.Database, viewDepth: w.viewDepth + 1, inView: true, depth: w.depth}
 			outs := iw.resultSet(rs, nil, false)
 			iw.finish()
 			info.ok = len(inner.Unsupported) == 0 && !inner.OutputsUnknown && len(inner.Flows) == 0
@@ -995,7 +1107,7 @@ func (w *walker) assignedTable(cn *ast.ColumnName, sc *scope) facts.Object {
 			continue
 		}
 		for _, c := range rel.cols {
-			if strings.EqualFold(c.name, cn.Name.O) {
+			if w.sameName(c.name, cn.Name.O) {
 				if col, ok := c.lin.DirectColumn(); ok {
 					return facts.Object{Database: col.Database, Name: col.Table}
 				}
@@ -1047,7 +1159,7 @@ func (w *walker) show(s *ast.ShowStmt) {
 	if s.Table != nil {
 		obj := w.objectOf(s.Table)
 		w.st.Reads = append(w.st.Reads, obj)
-		if systemSchemas[strings.ToLower(obj.Database)] {
+		if systemSchemas[asciiLower(obj.Database)] {
 			w.st.SystemObjects = append(w.st.SystemObjects, obj)
 		}
 	}
@@ -1120,6 +1232,8 @@ func (w *walker) addShaping(lin facts.Lineage, pos facts.Position) {
 // shape records a condition's columns as row shaping, recognising exact
 // lookups (col = literal, col IN (literals)) under AND, OR, XOR and NOT.
 func (w *walker) shape(e ast.ExprNode, sc *scope, pos facts.Position) {
+	w.down()
+	defer w.up()
 	switch x := e.(type) {
 	case *ast.ParenthesesExpr:
 		w.shape(x.Expr, sc, pos)
@@ -1225,6 +1339,8 @@ func unparen(e ast.ExprNode) ast.ExprNode {
 
 // expr returns the lineage of an expression, analysing the subqueries in it.
 func (w *walker) expr(e ast.ExprNode, sc *scope) facts.Lineage {
+	w.down()
+	defer w.up()
 	st := w.st
 	switch x := e.(type) {
 	case nil:
@@ -1244,16 +1360,18 @@ func (w *walker) expr(e ast.ExprNode, sc *scope) facts.Lineage {
 			if x.IsSystem {
 				target = facts.ToSetting
 			}
-			st.Flows = append(st.Flows, facts.Flow{Target: target, Name: strings.ToLower(x.Name), Lineage: lin})
+			st.Flows = append(st.Flows, facts.Flow{Target: target, Name: asciiLower(x.Name), Lineage: lin})
 			return facts.Transform(lin, ":=")
 		}
 		// Reading a variable: restricted roles cannot store classified data
 		// in one (every such flow is refused), so its value is not sensitive.
 		return facts.Lineage{}
 	case *ast.FuncCallExpr:
-		name := x.FnName.L
+		// ASCII lowering only: the server reads WEE\u212A( as a stored
+		// function, not WEEK(.
+		name := asciiLower(x.FnName.O)
 		if x.Schema.L != "" {
-			name = x.Schema.L + "." + name
+			name = asciiLower(x.Schema.O) + "." + name
 			st.UnknownFunctions = append(st.UnknownFunctions, name)
 		} else {
 			st.Functions = append(st.Functions, name)
@@ -1272,7 +1390,7 @@ func (w *walker) expr(e ast.ExprNode, sc *scope) facts.Lineage {
 		return facts.Transform(w.expr(x.Expr, sc), "cast")
 	case *ast.AggregateFuncExpr:
 		st.Aggregates = true
-		name := strings.ToLower(x.F)
+		name := asciiLower(x.F)
 		st.Functions = append(st.Functions, name)
 		if !aggregates[name] {
 			st.UnknownFunctions = append(st.UnknownFunctions, name)
@@ -1285,7 +1403,7 @@ func (w *walker) expr(e ast.ExprNode, sc *scope) facts.Lineage {
 		return facts.Transform(w.exprs(x.Args, sc), name)
 	case *ast.WindowFuncExpr:
 		st.Windows = true
-		name := strings.ToLower(x.Name)
+		name := asciiLower(x.Name)
 		st.Functions = append(st.Functions, name)
 		if !builtins[name] {
 			st.UnknownFunctions = append(st.UnknownFunctions, name)

@@ -42,11 +42,20 @@ func tidbMode(m Mode) mysql.SQLMode {
 // syntax tree per statement. Text the parser cannot read is a ParseError
 // whose message quotes the parser's complaint; the parser's message quotes
 // the SQL near the error, which is the client's own text.
-func Parse(text string, mode Mode) ([]ast.StmtNode, error) {
+func Parse(text string, mode Mode) (stmts []ast.StmtNode, err error) {
 	p := parsers.Get().(*parser.Parser)
-	defer parsers.Put(p)
+	defer func() {
+		// The parser's value driver panics on some literals (a decimal
+		// with too many digits): refuse the text, and drop the parser,
+		// whose state is unknown.
+		if r := recover(); r != nil {
+			stmts, err = nil, fault.New(fault.ParseError, "dbfence could not parse the statement (a literal the parser cannot read); it was not sent to the server")
+			return
+		}
+		parsers.Put(p)
+	}()
 	p.SetSQLMode(tidbMode(mode))
-	stmts, _, err := p.ParseSQL(text)
+	stmts, _, err = p.ParseSQL(text)
 	if err != nil {
 		msg := err.Error()
 		if i := strings.Index(msg, "near "); i >= 0 {

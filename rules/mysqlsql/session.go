@@ -28,7 +28,7 @@ func sessionEffects(stmt ast.StmtNode, st *facts.Statement) (newDB string) {
 	switch s := stmt.(type) {
 	case *ast.SetStmt:
 		for _, v := range s.Variables {
-			name := strings.ToLower(v.Name)
+			name := asciiLower(v.Name)
 			switch {
 			case v.Name == ast.SetNames || v.Name == ast.SetCharset:
 				st.ChangesSession, st.ChangesReading = true, true

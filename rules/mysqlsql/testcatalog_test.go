@@ -5,7 +5,8 @@ import (
 )
 
 // govCatalog is the schema of the catalogue's examples, plus a view, a
-// second table, another database and the sysbench table.
+// second table, another database and the sysbench table, and the demo's
+// household table and person_public view.
 func govCatalog() *catalog.Catalog {
 	cols := func(names ...string) []catalog.Column {
 		out := make([]catalog.Column, len(names))
@@ -24,6 +25,9 @@ func govCatalog() *catalog.Catalog {
 		{Database: "gov", Name: "v_nested", Columns: cols("card"),
 			View: &catalog.View{Definition: "select `gov`.`v_person`.`card` AS `card` from `gov`.`v_person`"}},
 		{Database: "gov", Name: "mine", Columns: cols("x", "y")},
+		{Database: "gov", Name: "household", Columns: cols("id", "person_id", "member_name", "member_id_card", "relation")},
+		{Database: "gov", Name: "person_public", Columns: cols("id", "name", "dept"),
+			View: &catalog.View{Definition: "select `person`.`id` AS `id`,`person`.`name` AS `name`,`person`.`dept` AS `dept` from `person`"}},
 		{Database: "hr", Name: "staff", Columns: cols("id", "name", "phone")},
 		{Database: "sbtest", Name: "sbtest1", Columns: cols("id", "k", "c", "pad")},
 		{Database: "sbtest", Name: "sbtest2", Columns: cols("id", "k", "c", "pad")},

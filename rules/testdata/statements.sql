@@ -713,3 +713,27 @@ SET @@global.general_log = 1
 SET SESSION character_set_results = 'latin1'; SELECT 1
 
 SET TRANSACTION ISOLATION LEVEL READ COMMITTED
+
+# red team: a system table in a subquery does not hide the outer column
+SELECT id, (SELECT id_card FROM information_schema.engines LIMIT 1) x FROM person WHERE id = 7
+
+# red team: the server folds İ to i in names, Go does not
+SELECT (SELECT city FROM (SELECT id_card AS cİty FROM person WHERE id = 7) d) x FROM dept WHERE dept.id = 1
+
+# red team: Go folds ſ to s in names, the server does not
+SELECT (SELECT address FROM (SELECT 'x' AS addreſſ) d) a FROM person WHERE id = 7
+
+# red team: names without case compare exactly
+SELECT 姓名 FROM (SELECT name AS 姓名 FROM person WHERE id = 7) d
+
+# red team: a derived table sees the CTE that shadows a table
+WITH dept AS (SELECT id, id_card AS dname FROM person WHERE id = 7) SELECT dname FROM (SELECT dname FROM dept) d
+
+# red team: a derived table over a CTE
+WITH c AS (SELECT id FROM person WHERE id = 7) SELECT * FROM (SELECT * FROM c) d
+
+# red team: WITH RECURSIVE sees later CTEs
+WITH RECURSIVE a AS (SELECT dept FROM v_person WHERE id = 7), v_person AS (SELECT id, id_card AS dept FROM person) SELECT dept FROM a
+
+# red team: a recursive CTE moves a value one column per step
+WITH RECURSIVE r(n,a,b,c) AS (SELECT 1, CAST('x' AS CHAR(64)), CAST('y' AS CHAR(64)), CAST('z' AS CHAR(64)) UNION ALL SELECT n+1, b, c, id_card FROM r JOIN person ON person.id=7 WHERE n<4) SELECT n+0, CONCAT(a) FROM r
