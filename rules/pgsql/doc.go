@@ -47,7 +47,11 @@
 //     (facts.InSetTarget), as for MySQL: what is written is judged by the
 //     flow of the assigned values;
 //   - MERGE, data-modifying WITH queries, XMLTABLE and JSON_TABLE are
-//     Unsupported.
+//     Unsupported;
+//   - a text whose parse tree may nest deeper than maxDepth (2,000 levels)
+//     is refused before libpg_query sees it: its output recurses on the C
+//     stack without a check, and an overflow kills the process (depth.go
+//     estimates the depth from the text's tokens).
 //
 // The package imports no wire library and nothing from package rules.
 package pgsql

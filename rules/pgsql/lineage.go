@@ -1079,7 +1079,7 @@ func (w *walker) viewInfo(t *catalog.Table) *viewLineage {
 	if w.viewDepth >= maxViewDepth {
 		return info // not cached: the depth is a property of this path
 	}
-	tree, err := pg.Parse(t.View.Definition)
+	tree, err := parseTree(t.View.Definition)
 	if err == nil && len(tree.GetStmts()) == 1 {
 		if sel := tree.GetStmts()[0].GetStmt().GetSelectStmt(); sel != nil && sel.GetIntoClause() == nil {
 			inner := &facts.Statement{Kind: "select", Limit: -1}

@@ -24,8 +24,13 @@ type Statement struct {
 
 // Parse parses text with the PostgreSQL grammar. An empty text yields no
 // statements; a text that does not parse yields a ParseError naming the
-// server's own message.
+// server's own message. A text whose parse tree may be deeper than maxDepth
+// is refused before libpg_query sees it (see depth.go).
 func Parse(text string) ([]Statement, error) {
+	if depthEstimate(text, maxDepth) > maxDepth {
+		return nil, fault.New(fault.ParseError, "statement too complex or too deeply nested to analyse (more than %d levels "+
+			"of expressions); it was not sent to the server", maxDepth)
+	}
 	tree, err := pg.Parse(text)
 	if err != nil {
 		return nil, fault.Wrap(fault.ParseError, err, "dbfence could not parse the statement ("+err.Error()+"); it was not sent to the server")
@@ -46,9 +51,22 @@ func Parse(text string) ([]Statement, error) {
 	return out, nil
 }
 
+// parseTree is pg.Parse behind the depth check, for texts that do not come
+// through Parse (view definitions: the server accepts deeper trees under a
+// raised max_stack_depth).
+func parseTree(text string) (*pg.ParseResult, error) {
+	if depthEstimate(text, maxDepth) > maxDepth {
+		return nil, fault.New(fault.ParseError, "statement too deeply nested to analyse")
+	}
+	return pg.Parse(text)
+}
+
 // Normalized returns the statement with constants replaced by $n, or the
 // text itself when it cannot be normalized.
 func Normalized(text string) string {
+	if depthEstimate(text, maxDepth) > maxDepth {
+		return text // libpg_query's tree walk would overflow the C stack
+	}
 	n, err := pg.Normalize(text)
 	if err != nil {
 		return text
