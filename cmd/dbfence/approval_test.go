@@ -272,14 +272,7 @@ func TestApprovalDecisionNeedsItsStrictAuditRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := audit.GenerateKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	alog, err := audit.Open(audit.Config{Dir: filepath.Join(dir, "audit"), Mode: audit.ModeStrict, Keys: keys}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	alog := closedStrictAuditLog(t, filepath.Join(dir, "audit"))
 	adm := admin.New(prometheus.NewRegistry())
 	(&approvalAPI{store: store, tokens: map[string]string{"chief": "chief-token"}, alog: alog, strict: true, log: zap.NewNop()}).mount(adm)
 	decide := func() (int, string) {
@@ -289,13 +282,28 @@ func TestApprovalDecisionNeedsItsStrictAuditRecord(t *testing.T) {
 		adm.Handler().ServeHTTP(w, r)
 		return w.Code, w.Body.String()
 	}
-	if err := alog.Close(); err != nil {
-		t.Fatal(err)
-	}
 	if code, body := decide(); code != http.StatusServiceUnavailable || !strings.Contains(body, "audit log cannot be written") {
 		t.Fatalf("decision with the audit log unusable: %d %s", code, body)
 	}
 	if got, err := store.Get(req.ID); err != nil || got.Status != approval.Pending {
 		t.Fatalf("the request was changed without its audit record: %+v, %v", got, err)
 	}
+}
+
+// closedStrictAuditLog opens a strict audit log in dir and closes it: every
+// Record then fails, as it does when the log cannot be written.
+func closedStrictAuditLog(t *testing.T, dir string) *audit.Log {
+	t.Helper()
+	keys, err := audit.GenerateKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alog, err := audit.Open(audit.Config{Dir: dir, Mode: audit.ModeStrict, Keys: keys}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alog.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return alog
 }

@@ -100,18 +100,8 @@ func TestPolicyReloadNeedsItsStrictAuditRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := audit.GenerateKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	alog, err := audit.Open(audit.Config{Dir: filepath.Join(dir, "audit"), Mode: audit.ModeStrict, Keys: keys}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	alog := closedStrictAuditLog(t, filepath.Join(dir, "audit"))
 	r := &reloader{path: path, engine: eng, alog: alog, strict: true, log: zap.NewNop()}
-	if err := alog.Close(); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := r.reload("test"); err == nil || !strings.Contains(err.Error(), "audit log cannot be written") {
 		t.Fatalf("reload with the audit log unusable: %v", err)
 	}
