@@ -16,6 +16,7 @@ SECONDS_PER_RUN=10
 CLIENTS=8
 AUDIT_MODE=buffered
 FSYNC_INTERVAL=""
+FSYNC_RECORDS=""
 PG_MODE=simple
 MY_PS_MODE=disable
 WARMUP=2
@@ -60,6 +61,9 @@ Options:
   --audit-mode M         buffered (default) or strict
   --fsync-interval D     audit fsync_interval of the audited proxy (Go duration;
                          default: dbfence's default)
+  --fsync-records N      audit fsync_records of the audited proxy (default:
+                         dbfence's default; with a long --fsync-interval it
+                         sets how often buffered mode fsyncs under load)
   --audit-dir DIR        where the audited proxy writes its log (default: in the
                          temporary directory; e.g. a tmpfs to leave the disk out)
   --rate QPS             offered load instead of as fast as possible (pgbench -R,
@@ -85,6 +89,7 @@ while (($#)); do
     --clients) CLIENTS=${2:?}; shift ;;
     --audit-mode) AUDIT_MODE=${2:?}; shift ;;
     --fsync-interval) FSYNC_INTERVAL=${2:?}; shift ;;
+    --fsync-records) FSYNC_RECORDS=${2:?}; shift ;;
     --audit-dir) AUDIT_DIR=${2:?}; shift ;;
     --rate) RATE=${2:?}; shift ;;
     --pg-mode) PG_MODE=${2:?}; shift ;;
@@ -154,6 +159,7 @@ write_config() { # NAME MYSQL_PORT PG_PORT ADMIN_PORT WITH_AUDIT
     if (($5)); then
       printf 'audit:\n  dir: %s\n  mode: %s\n' "$AUDIT_DIR" "$AUDIT_MODE"
       [[ -n $FSYNC_INTERVAL ]] && printf '  fsync_interval: %s\n' "$FSYNC_INTERVAL"
+      [[ -n $FSYNC_RECORDS ]] && printf '  fsync_records: %s\n' "$FSYNC_RECORDS"
       printf '  hmac_key_file: %s/keys/audit-hmac.key\n  sm4_key_file: %s/keys/audit-sm4.key\n' "$WORK" "$WORK"
       printf '  sm2_private_key_file: %s/keys/audit-sm2.pem\n' "$WORK"
     fi
@@ -176,6 +182,14 @@ for target in noaudit audit; do
   done
   port_open 127.0.0.1 "${PGPORT[$target]}" || die "dbfence ($target) does not listen: $(tail -n 5 "$WORK/$target.log")"
 done
+
+# audit_fsyncs prints the audited proxy's dbfence_audit_fsyncs_total ("-"
+# when its metrics cannot be read).
+audit_fsyncs() {
+  local v
+  v=$(curl -s --max-time 2 http://127.0.0.1:9437/metrics 2>/dev/null | awk '$1 == "dbfence_audit_fsyncs_total" { print $2 }')
+  echo "${v:--}"
+}
 
 # run PROTOCOL TARGET SECONDS: prints "QPS QUERIES CPU_TICKS MACHINE_TICKS".
 run() {
@@ -210,7 +224,7 @@ n_protocols=$(wc -w <<<"$PROTOCOLS")
 RATE_NOTE=""
 ((RATE > 0)) && RATE_NOTE=" at $RATE queries/s"
 log "measuring $PROTOCOLS: $ROUNDS rounds x ${SECONDS_PER_RUN}s x 2 proxies, $CLIENTS clients$RATE_NOTE, audit $AUDIT_MODE (~$((n_protocols * (ROUNDS * 2 * (SECONDS_PER_RUN + 1) + 2 * WARMUP)))s)"
-declare -A QPS QUERIES TICKS MTICKS
+declare -A QPS QUERIES TICKS MTICKS FSYNC_RATES
 for protocol in $PROTOCOLS; do
   if ((WARMUP > 0)); then
     run "$protocol" noaudit "$WARMUP" >/dev/null
@@ -220,8 +234,13 @@ for protocol in $PROTOCOLS; do
     order="noaudit audit"
     ((round % 2 == 0)) && order="audit noaudit"
     for target in $order; do
+      f0=$(audit_fsyncs)
       read -r qps queries ticks mticks < <(run "$protocol" "$target" "$SECONDS_PER_RUN")
+      f1=$(audit_fsyncs)
       key="$protocol|$round|$target"
+      if [[ $target == audit && $f0 != - && $f1 != - ]]; then
+        FSYNC_RATES[$protocol]+="$(awk -v a="$f0" -v b="$f1" -v s="$SECONDS_PER_RUN" 'BEGIN { printf "%.0f", (b - a) / s }') "
+      fi
       QPS[$key]=$qps QUERIES[$key]=$queries TICKS[$key]=$ticks MTICKS[$key]=$mticks
       log "$protocol round $round/$ROUNDS $target: $qps QPS"
     done
@@ -230,7 +249,7 @@ done
 
 # --- report ------------------------------------------------------------------
 echo
-echo "audit $AUDIT_MODE${FSYNC_INTERVAL:+ (fsync_interval $FSYNC_INTERVAL)}; $CLIENTS clients$RATE_NOTE, ${SECONDS_PER_RUN}s per run; pgbench -S -M $PG_MODE, sysbench oltp_point_select --db-ps-mode=$MY_PS_MODE"
+echo "audit $AUDIT_MODE${FSYNC_INTERVAL:+ (fsync_interval $FSYNC_INTERVAL)}${FSYNC_RECORDS:+ (fsync_records $FSYNC_RECORDS)}; $CLIENTS clients$RATE_NOTE, ${SECONDS_PER_RUN}s per run; pgbench -S -M $PG_MODE, sysbench oltp_point_select --db-ps-mode=$MY_PS_MODE"
 echo "cpu: the proxy's CPU µs per query; machine: all CPUs' busy µs per query"
 printf '%-9s %5s %11s %11s %8s %9s %9s %9s %9s\n' protocol round noaudit_qps audit_qps a/n_qps cpu_noaud cpu_audit mach_noaud mach_audit
 declare -A RATIOS MRATIOS CPU_N CPU_A M_N M_A
@@ -261,6 +280,10 @@ for protocol in $PROTOCOLS; do
   # shellcheck disable=SC2086
   printf '%-9s %10s %10s %9s %9s %10s %10s %9s\n' "$protocol" "$m" "$cost" "$(median_us ${CPU_N[$protocol]})" \
     "$(median_us ${CPU_A[$protocol]})" "$(median_us ${M_N[$protocol]})" "$(median_us ${M_A[$protocol]})" "$mcost"
+done
+for protocol in $PROTOCOLS; do
+  # shellcheck disable=SC2086
+  [[ -n ${FSYNC_RATES[$protocol]:-} ]] && echo "$protocol: the audited proxy fsynced its log $(median_us ${FSYNC_RATES[$protocol]}) times a second (median of the runs)"
 done
 if ((RATE > 0)); then
   echo "At a fixed rate both proxies answer about the same QPS: read cpu_cost, not audit_cost."
