@@ -45,11 +45,12 @@ type Config struct {
 	Mode Mode `yaml:"mode"`
 	// FsyncInterval bounds how long a written record may stay unsynced
 	// (buffered mode); in strict mode every batch is fsynced before Record
-	// returns. Default 10ms: each fsync costs the machine about 0.1-0.2 ms
-	// of CPU on a virtual disk (bench/audit-cost.sh --fsync-interval), so at
-	// 5ms the fsyncs alone took about 2% of a 2-core machine's throughput.
-	// A written record survives a crash of the proxy; only a crash of the
-	// machine can lose the last interval's records.
+	// returns. Default 10ms. Fsyncs are most of what buffered audit costs
+	// on a virtual disk: on a 2-core virtual machine, fsyncing every 10ms
+	// instead of once a second took about 7% of PostgreSQL point-select
+	// throughput (bench/README.md, "Where the cost goes"). A written record
+	// survives a crash of the proxy; only a crash of the machine can lose
+	// the last interval's records.
 	FsyncInterval time.Duration `yaml:"fsync_interval"`
 	// FsyncRecords forces an fsync once this many records are unsynced and caps
 	// the records acknowledged by one fsync. Default 256.
