@@ -156,7 +156,8 @@ func TestParseRefusesDeepNesting(t *testing.T) {
 	for _, tc := range tests {
 		_, err := Parse(tc.text)
 		var fe *fault.Error
-		if !errors.As(err, &fe) || fe.Kind != fault.ParseError || !strings.Contains(fe.Message, "too deeply nested") {
+		if !errors.As(err, &fe) || fe.Kind != fault.ParseError ||
+			!strings.HasPrefix(fe.Message, "dbfence ") || !strings.Contains(fe.Message, "too deeply nested") {
 			t.Errorf("%s: got %v", tc.desc, err)
 		}
 	}

@@ -28,8 +28,8 @@ type Statement struct {
 // is refused before libpg_query sees it (see depth.go).
 func Parse(text string) ([]Statement, error) {
 	if depthEstimate(text, maxDepth) > maxDepth {
-		return nil, fault.New(fault.ParseError, "statement too complex or too deeply nested to analyse (more than %d levels "+
-			"of expressions); it was not sent to the server", maxDepth)
+		return nil, fault.New(fault.ParseError, "dbfence could not analyse the statement: too complex or too deeply nested "+
+			"(more than %d levels of expressions); it was not sent to the server", maxDepth)
 	}
 	tree, err := pg.Parse(text)
 	if err != nil {
@@ -56,7 +56,7 @@ func Parse(text string) ([]Statement, error) {
 // raised max_stack_depth).
 func parseTree(text string) (*pg.ParseResult, error) {
 	if depthEstimate(text, maxDepth) > maxDepth {
-		return nil, fault.New(fault.ParseError, "statement too deeply nested to analyse")
+		return nil, fault.New(fault.ParseError, "dbfence could not analyse the definition: too deeply nested")
 	}
 	return pg.Parse(text)
 }
