@@ -45,9 +45,9 @@ type Config struct {
 	Mode Mode `yaml:"mode"`
 	// FsyncInterval bounds how long a written record may stay unsynced
 	// (buffered mode); in strict mode every batch is fsynced before Record
-	// returns. Default 10ms. Fsyncs are most of what buffered audit costs
-	// on a virtual disk: on a 2-core virtual machine, fsyncing every 10ms
-	// instead of once a second took about 7% of PostgreSQL point-select
+	// returns. Default 10ms. Fsyncs can be much of what buffered audit
+	// costs on a virtual disk: on a 2-core virtual machine, fsyncing every 10ms
+	// instead of once a second took 6-9% of PostgreSQL point-select
 	// throughput (bench/README.md, "Where the cost goes"). A written record
 	// survives a crash of the proxy; only a crash of the machine can lose
 	// the last interval's records.
