@@ -11,8 +11,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 BIN=$ROOT/bin/dbfence
 PROTOCOLS="postgres mysql"
-ROUNDS=6
-SECONDS_PER_RUN=10
+ROUNDS=16
+SECONDS_PER_RUN=4
 CLIENTS=8
 AUDIT_MODE=buffered
 FSYNC_INTERVAL=""
@@ -55,8 +55,9 @@ rows, account sbtest, prepared if missing).
 
 Options:
   --protocols "P..."     postgres, mysql or both (default "postgres mysql")
-  --rounds N             rounds per protocol (default 6; use an even number)
-  --time T               seconds per run (default 10)
+  --rounds N             rounds per protocol (default 16; use an even number)
+  --time T               seconds per run (default 4: many short rounds beat
+                         few long ones on a machine whose speed wanders)
   --clients N            clients / threads (default 8)
   --audit-mode M         buffered (default) or strict
   --fsync-interval D     audit fsync_interval of the audited proxy (Go duration;
