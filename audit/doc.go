@@ -91,8 +91,10 @@
 // recovery anchor declares the abandoned bytes (discard: file, valid_bytes,
 // byte count and SM3), followed by audit_recover; health returns to ok.
 //
-// Once a second (and at rotation and Close) the writer checks that its open
-// file is still the file at its path. When the file or the whole directory
+// Once a second (and at rotation and Close, and in strict mode after every
+// fsync, before the callers are released) the writer checks that its open
+// file is still the file at its path: a strict acknowledgement never
+// covers a record written to a file no longer in the directory. When the file or the whole directory
 // was removed or replaced, records would otherwise go to an unlinked inode
 // until rotation and a restart would begin a new chain at seq 1. The writer
 // treats it as a failure of the file (degraded, the error logged, strict

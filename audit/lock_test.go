@@ -282,3 +282,69 @@ func containsAll(s string, subs []string) bool {
 	}
 	return true
 }
+
+// TestStrictNeverAcknowledgesIntoALostFile removes or replaces the live file
+// and records at once, long before the periodic check would look: strict
+// mode must not acknowledge a record that went to a file no longer in the
+// directory. The statement is refused, the log recovers into a new file,
+// and every record that was acknowledged can be read back.
+func TestStrictNeverAcknowledgesIntoALostFile(t *testing.T) {
+	tests := []struct {
+		desc      string
+		lose      func(t *testing.T, dir, live string) func()
+		wantCause string
+	}{
+		{"removed", removeLive, LostRemoved},
+		{"replaced by a copy", func(t *testing.T, _, live string) func() {
+			copyFile(t, live, live+".tmp")
+			if err := os.Rename(live+".tmp", live); err != nil {
+				t.Fatal(err)
+			}
+			return nil
+		}, LostReplaced},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "audit")
+			cfg := testConfig(t, dir)
+			cfg.checkEvery = time.Hour // the periodic check never runs here
+			l := openTestLog(t, cfg)
+			writeN(t, l, 0, 5)
+			files := logFiles(t, dir)
+			tc.lose(t, dir, files[len(files)-1])
+
+			acked := map[uint64]bool{}
+			err := l.Record(statementEvent(5))
+			if err == nil {
+				t.Error("strict Record acknowledged a record written to a file that is no longer in the directory")
+				acked[5] = true
+			} else if !strings.Contains(err.Error(), tc.wantCause) {
+				t.Errorf("Record: %v, want the loss (%s) named", err, tc.wantCause)
+			}
+			for i := 6; i < 9; i++ {
+				if err := l.Record(statementEvent(i)); err != nil {
+					t.Fatalf("Record %d after the loss: %v", i, err)
+				}
+				acked[uint64(i)] = true
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got := map[uint64]bool{}
+			for _, r := range readAllSkippingDebris(t, dir) {
+				if r.Type == TypeStatement {
+					got[r.StatementID] = true
+				}
+			}
+			for id := range acked {
+				if !got[id] {
+					t.Errorf("statement %d was acknowledged but is not in the log", id)
+				}
+			}
+			anchor, _ := newFileStart(t, dir)
+			if lost := anchor.Checkpoint.Lost; lost == nil || lost.Cause != tc.wantCause {
+				t.Errorf("recovery anchor %+v, want the loss (%s) declared", anchor.Checkpoint, tc.wantCause)
+			}
+		})
+	}
+}

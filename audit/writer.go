@@ -431,6 +431,12 @@ func (w *writer) commit(batch []*pending) {
 		switch {
 		case w.cfg.Mode == ModeStrict || rotateTo != "":
 			err = w.syncFile()
+			if err == nil && w.cfg.Mode == ModeStrict {
+				// A strict acknowledgement means the record is in the
+				// log: not in a file removed or replaced since the last
+				// periodic check. Two stat calls beside an fsync.
+				err = w.checkFile()
+			}
 		default:
 			err = w.finishSync(false)
 			if err == nil && w.inflight == nil && (w.unsynced >= w.cfg.FsyncRecords || time.Since(w.unsyncedAt) >= w.cfg.FsyncInterval) {
