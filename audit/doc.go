@@ -169,6 +169,14 @@
 // by seq. A record Kafka refuses as too large (over about 1 MB) is skipped,
 // logged and counted (KafkaStats.Rejected); it stays in the local log.
 //
+// # Metrics
+//
+// With Config.Registerer the log exports dbfence_audit_*: records, bytes,
+// fsyncs, write errors and the drops of buffered mode (counters), the
+// queue depth and health (gauges), and fsync_duration_seconds, a histogram
+// of every fsync of an audit file. On a virtual disk the fsyncs are much of
+// what audit costs, and their duration is strict mode's latency.
+//
 // # Concurrency
 //
 // Record, Subscribe, Health and Stats may be called from any goroutine.

@@ -111,14 +111,23 @@ func TestMetrics(t *testing.T) {
 	}
 	for _, mf := range mfs {
 		m := mf.GetMetric()[0]
-		if c := m.GetCounter(); c != nil {
-			got[mf.GetName()] = c.GetValue()
-		} else {
+		switch {
+		case m.GetCounter() != nil:
+			got[mf.GetName()] = m.GetCounter().GetValue()
+		case m.GetHistogram() != nil:
+			got[mf.GetName()+"_count"] = float64(m.GetHistogram().GetSampleCount())
+			got[mf.GetName()+"_sum"] = m.GetHistogram().GetSampleSum()
+		default:
 			got[mf.GetName()] = m.GetGauge().GetValue()
 		}
 	}
 	if got["dbfence_audit_records_total"] != 5 || got["dbfence_audit_fsyncs_total"] < 2 || got["dbfence_audit_healthy"] != 1 {
 		t.Fatalf("metrics %v", got)
+	}
+	// Every fsync of a file is timed (strict mode: each one succeeded).
+	if n := got["dbfence_audit_fsync_duration_seconds_count"]; n != got["dbfence_audit_fsyncs_total"] || got["dbfence_audit_fsync_duration_seconds_sum"] <= 0 {
+		t.Errorf("fsync histogram: %v observations, sum %v; want one per fsync (%v)", n,
+			got["dbfence_audit_fsync_duration_seconds_sum"], got["dbfence_audit_fsyncs_total"])
 	}
 	// A second log on the same registry fails to register and stops cleanly.
 	cfg2 := testConfig(t, t.TempDir())

@@ -22,6 +22,7 @@ func (l *Log) registerMetrics(reg prometheus.Registerer) error {
 		counter("dropped_queue_total", "Buffered mode: records refused because the queue was full.", s.droppedQueue.Load),
 		counter("dropped_write_total", "Buffered mode: records lost to write errors.", s.droppedWrite.Load),
 		counter("subscriber_drops_total", "Lines not delivered to slow live subscribers.", s.subscriberDrops.Load),
+		l.fsyncSeconds,
 		gauge("queue_depth", "Records waiting for the writer.", func() float64 { return float64(len(l.queue)) }),
 		gauge("healthy", "1 when the last write succeeded, 0 when degraded.", func() float64 {
 			if l.health.Load().OK {

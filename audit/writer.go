@@ -120,8 +120,16 @@ type syncJob struct {
 // syncLoop runs the background fsyncs of buffered mode.
 func (w *writer) syncLoop() {
 	for job := range w.syncReq {
-		w.syncRes <- job.file.Sync()
+		w.syncRes <- w.timedSync(job.file)
 	}
+}
+
+// timedSync fsyncs f and records how long it took.
+func (w *writer) timedSync(f File) error {
+	start := time.Now()
+	err := f.Sync()
+	w.l.fsyncSeconds.Observe(time.Since(start).Seconds())
+	return err
 }
 
 // startBackgroundSync hands the records written so far to syncLoop.
@@ -487,7 +495,7 @@ func (w *writer) syncFile() error {
 	if err := w.finishSync(true); err != nil {
 		return err
 	}
-	if err := w.file.Sync(); err != nil {
+	if err := w.timedSync(w.file); err != nil {
 		return fmt.Errorf("audit: fsync %s: %w", w.name, err)
 	}
 	w.l.stats.fsyncs.Add(1)
