@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +177,43 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 		t.Fatal("reader did not reach the end")
+	})
+}
+
+// FuzzLeadingSeqType holds the framing reader Verify uses for records whose
+// MAC chains to what it claims: when it accepts a prefix, the prefix starts
+// with exactly the seq and type it returned, as the writer frames them; on
+// the writer's own lines it agrees with ParseRecord.
+func FuzzLeadingSeqType(f *testing.F) {
+	w := goldenWriter()
+	for i, e := range []*Event{statementEvent(3), {Type: TypeConnectionOpen, Protocol: "postgres", SessionID: "9"}} {
+		w.buf = w.buf[:0]
+		w.frame(eventBody(e, literalsPlain))
+		line := bytes.TrimSuffix(w.buf, []byte{'\n'})
+		prefix, _, err := SplitLine(line)
+		if err != nil {
+			f.Fatal(err)
+		}
+		rec, err := ParseRecord(line)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if seq, typ, ok := leadingSeqType(prefix); !ok || seq != rec.Seq || typ != rec.Type {
+			f.Fatalf("record %d: leadingSeqType = %d %q %v, ParseRecord %d %q", i, seq, typ, ok, rec.Seq, rec.Type)
+		}
+		f.Add(prefix)
+	}
+	f.Add([]byte(`{"seq":007,"type":"statement",`))
+	f.Add([]byte(`{"seq":18446744073709551616,"type":"x",`))
+	f.Add([]byte(`{"seq":1,"type":"Statement",`))
+	f.Fuzz(func(t *testing.T, prefix []byte) {
+		seq, typ, ok := leadingSeqType(prefix)
+		if !ok {
+			return
+		}
+		want := `{"seq":` + strconv.FormatUint(seq, 10) + `,"type":"` + string(typ) + `"`
+		if !strings.HasPrefix(string(prefix), want) || seq == 0 {
+			t.Fatalf("leadingSeqType(%q) = %d %q: the prefix does not start with %s", prefix, seq, typ, want)
+		}
 	})
 }
