@@ -270,3 +270,34 @@ func (f *timingFile) Sync() error {
 	f.fs.mu.Unlock()
 	return f.File.Sync()
 }
+
+// Verify reports its progress after each file, ending with the totals of
+// its report.
+func TestVerifyProgress(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	cfg.RotateBytes = 4096
+	l := openTestLog(t, cfg)
+	writeN(t, l, 0, 40)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var seen []VerifyProgress
+	opts := verifyOpts(t)
+	opts.Progress = func(p VerifyProgress) { seen = append(seen, p) }
+	rep, err := Verify(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Files < 3 || len(seen) != rep.Files {
+		t.Fatalf("%d progress reports for %d files", len(seen), rep.Files)
+	}
+	for i, p := range seen {
+		if p.FilesDone != i+1 || p.Files != rep.Files || p.Bytes <= 0 || (i > 0 && p.Records <= seen[i-1].Records) {
+			t.Errorf("report %d: %+v", i, p)
+		}
+	}
+	if last := seen[len(seen)-1]; last.Records != rep.Records {
+		t.Errorf("last report %+v, report counts %d records", last, rep.Records)
+	}
+}

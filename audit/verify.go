@@ -32,6 +32,17 @@ type VerifyOptions struct {
 	ExpectClosed bool
 	// MaxProblems stops listing problems after this many (default 1000).
 	MaxProblems int
+	// Progress, when set, is called after each file with how far Verify
+	// has come (180 days of a busy log take hours to verify).
+	Progress func(VerifyProgress)
+}
+
+// VerifyProgress is how far a Verify has come.
+type VerifyProgress struct {
+	FilesDone, Files int    // files verified so far, files in the directory
+	Records          uint64 // records verified so far
+	Bytes            int64  // bytes of the files verified so far
+	File             string // the file just verified
 }
 
 // Problem kinds.
@@ -194,6 +205,7 @@ func Verify(dir string, opts VerifyOptions) (*Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("audit: verify: %w", err)
 	}
+	var doneBytes int64
 	for i, f := range files {
 		var next []byte
 		if i+1 < len(files) {
@@ -203,6 +215,10 @@ func Verify(dir string, opts VerifyOptions) (*Report, error) {
 		}
 		v.verifyFile(f.name, i == 0, i == len(files)-1, data, firstAnchor(next))
 		v.prevFile = f.name
+		doneBytes += int64(len(data))
+		if opts.Progress != nil {
+			opts.Progress(VerifyProgress{FilesDone: i + 1, Files: len(files), Records: v.rep.Records, Bytes: doneBytes, File: f.name})
+		}
 		data = next
 	}
 	v.finish(files)

@@ -135,6 +135,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	if opts.HMACKey == nil && opts.PublicKey == nil {
 		fmt.Fprintln(stderr, "audit verify: warning: no --key-file and no --pubkey: only the structure can be checked")
 	}
+	opts.Progress = verifyProgress(stderr, time.Now, progressEvery)
 	rep, err := audit.Verify(pos[0], opts)
 	if err != nil && !errors.Is(err, audit.ErrVerifyFailed) {
 		fmt.Fprintln(stderr, err)
@@ -151,6 +152,27 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// progressEvery is how often a long verify reports how far it has come.
+const progressEvery = 5 * time.Second
+
+// verifyProgress returns a Progress callback that writes a line to w at
+// most once per every (none for a verify shorter than that): files, records,
+// bytes and the rate so far.
+func verifyProgress(w io.Writer, now func() time.Time, every time.Duration) func(audit.VerifyProgress) {
+	start := now()
+	last := start
+	return func(p audit.VerifyProgress) {
+		t := now()
+		if t.Sub(last) < every {
+			return
+		}
+		last = t
+		secs := t.Sub(start).Seconds()
+		fmt.Fprintf(w, "audit verify: %d/%d files, %d records, %.0f MiB, %.0f records/s (%s)\n",
+			p.FilesDone, p.Files, p.Records, float64(p.Bytes)/(1<<20), float64(p.Records)/secs, p.File)
+	}
 }
 
 func printReport(w io.Writer, rep *audit.Report) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -258,5 +259,29 @@ func TestTailWidensAcrossFiles(t *testing.T) {
 				t.Fatalf("exit %d, %d lines (want %d): %s %s", code, strings.Count(out, "\n"), tc.want, out, errs)
 			}
 		})
+	}
+}
+
+// A long verify says how far it has come, at most once per interval; a
+// short one says nothing.
+func TestVerifyProgress(t *testing.T) {
+	var out bytes.Buffer
+	clock := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	report := verifyProgress(&out, now, 5*time.Second)
+	steps := []struct {
+		at    time.Duration
+		files int
+	}{{1 * time.Second, 1}, {4 * time.Second, 2}, {6 * time.Second, 3}, {7 * time.Second, 4}, {12 * time.Second, 5}}
+	start := clock
+	for _, s := range steps {
+		clock = start.Add(s.at)
+		report(audit.VerifyProgress{FilesDone: s.files, Files: 9, Records: uint64(s.files) * 120000,
+			Bytes: int64(s.files) * 64 << 20, File: fmt.Sprintf("f%d", s.files)})
+	}
+	want := "audit verify: 3/9 files, 360000 records, 192 MiB, 60000 records/s (f3)\n" +
+		"audit verify: 5/9 files, 600000 records, 320 MiB, 50000 records/s (f5)\n"
+	if out.String() != want {
+		t.Errorf("progress:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
