@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -299,5 +300,38 @@ func TestVerifyProgress(t *testing.T) {
 	}
 	if last := seen[len(seen)-1]; last.Records != rep.Records {
 		t.Errorf("last report %+v, report counts %d records", last, rep.Records)
+	}
+}
+
+// Verify reads files as streams of lines: a record longer than its read
+// buffer verifies, and a long torn last line is reported with its length.
+func TestVerifyLongLines(t *testing.T) {
+	dir := t.TempDir()
+	l := openTestLog(t, testConfig(t, dir))
+	e := statementEvent(1)
+	e.Normalized = "SELECT '" + strings.Repeat("x", 600<<10) + "'"
+	if err := l.Record(e); err != nil {
+		t.Fatal(err)
+	}
+	writeN(t, l, 2, 3)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep := mustVerify(t, dir)
+	if rep.Records < 4 {
+		t.Fatalf("%d records verified", rep.Records)
+	}
+	files := logFiles(t, dir)
+	f, err := os.OpenFile(files[len(files)-1], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	torn := `{"seq":` + strings.Repeat("9", 400<<10)
+	f.WriteString(torn)
+	f.Close()
+	rep, err = Verify(dir, verifyOpts(t))
+	if err == nil || len(rep.Problems) != 1 || rep.Problems[0].Kind != ProblemTornTail ||
+		!strings.Contains(rep.Problems[0].Msg, fmt.Sprintf("(%d bytes, no newline)", len(torn))) {
+		t.Fatalf("Verify: %v, problems %v; want the torn line of %d bytes", err, rep.Problems, len(torn))
 	}
 }

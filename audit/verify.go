@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -201,25 +202,27 @@ func Verify(dir string, opts VerifyOptions) (*Report, error) {
 			v.problem(Problem{File: files[i].name, Kind: ProblemMissingFile, Msg: msg})
 		}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, files[0].name))
-	if err != nil {
-		return rep, fmt.Errorf("audit: verify: %w", err)
-	}
+	// Files are read as streams, one line at a time: memory is bounded by
+	// the longest line, not by rotate_bytes.
 	var doneBytes int64
 	for i, f := range files {
-		var next []byte
+		var nextAnchor *Checkpoint
 		if i+1 < len(files) {
-			if next, err = os.ReadFile(filepath.Join(dir, files[i+1].name)); err != nil {
+			first, err := readFirstLine(filepath.Join(dir, files[i+1].name))
+			if err != nil {
 				return rep, fmt.Errorf("audit: verify: %w", err)
 			}
+			nextAnchor = firstAnchor(first)
 		}
-		v.verifyFile(f.name, i == 0, i == len(files)-1, data, firstAnchor(next))
+		size, err := v.verifyFile(filepath.Join(dir, f.name), f.name, i == 0, i == len(files)-1, nextAnchor)
+		if err != nil {
+			return rep, fmt.Errorf("audit: verify: %w", err)
+		}
 		v.prevFile = f.name
-		doneBytes += int64(len(data))
+		doneBytes += size
 		if opts.Progress != nil {
 			opts.Progress(VerifyProgress{FilesDone: i + 1, Files: len(files), Records: v.rep.Records, Bytes: doneBytes, File: f.name})
 		}
-		data = next
 	}
 	v.finish(files)
 	return rep, v.result()
@@ -278,23 +281,45 @@ func firstAnchor(data []byte) *Checkpoint {
 	return r.Checkpoint
 }
 
-func (v *verifier) verifyFile(name string, oldest, newest bool, data []byte, nextAnchor *Checkpoint) {
-	valid := data
-	if nextAnchor != nil && nextAnchor.Discard != nil && nextAnchor.Discard.File == name {
-		valid = v.checkDiscard(name, data, nextAnchor.Discard)
+func (v *verifier) verifyFile(path, name string, oldest, newest bool, nextAnchor *Checkpoint) (size int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
 	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size = st.Size()
+	valid := size
+	if nextAnchor != nil && nextAnchor.Discard != nil && nextAnchor.Discard.File == name {
+		if valid, err = v.checkDiscard(name, f, size, nextAnchor.Discard); err != nil {
+			return size, err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return size, err
+		}
+	}
+	r := bufio.NewReaderSize(io.LimitReader(f, valid), 256<<10)
+	var long []byte
 	lineNo := 0
 	var lastRec *Record
-	for len(valid) > 0 {
+	for {
+		line, err := readLine(r, &long)
+		if len(line) == 0 && err == io.EOF {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return size, err
+		}
 		lineNo++
-		line, rest, complete := bytes.Cut(valid, []byte{'\n'})
-		valid = rest
-		if !complete {
+		if err == io.EOF {
 			v.problem(Problem{File: name, Line: lineNo, Kind: ProblemTornTail,
 				Msg: fmt.Sprintf("incomplete last line (%d bytes, no newline): crash or truncation not declared by any later anchor", len(line))})
 			break
 		}
-		rec := v.verifyLine(name, lineNo, line, oldest)
+		rec := v.verifyLine(name, lineNo, line[:len(line)-1], oldest)
 		if rec != nil {
 			lastRec = rec
 		}
@@ -309,26 +334,68 @@ func (v *verifier) verifyFile(name string, oldest, newest bool, data []byte, nex
 		v.problem(Problem{File: name, Line: lineNo, Seq: lastRec.Seq, Kind: ProblemMissingFile,
 			Msg: fmt.Sprintf("file ends with a rotate checkpoint naming %s, which is missing (newest file deleted?)", lastRec.Checkpoint.NextFile)})
 	}
+	return size, nil
 }
 
-// checkDiscard checks the debris a later anchor declares for file name and
-// returns the good prefix.
-func (v *verifier) checkDiscard(name string, data []byte, d *Discard) []byte {
-	if d.ValidBytes < 0 || d.ValidBytes > int64(len(data)) {
-		v.problem(Problem{File: name, Kind: ProblemDiscard,
-			Msg: fmt.Sprintf("the next file's anchor says the first %d bytes are good, but the file has only %d (truncated)", d.ValidBytes, len(data))})
-		return data
+// readLine returns the next line of r with its newline (without one at
+// the end of the input, with io.EOF). A line longer than r's buffer is
+// gathered in *long, which grows to the longest line seen.
+func readLine(r *bufio.Reader, long *[]byte) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return line, err
 	}
-	good, debris := data[:d.ValidBytes], data[d.ValidBytes:]
-	line := bytes.Count(good, []byte{'\n'}) + 1
+	*long = append((*long)[:0], line...)
+	for {
+		line, err = r.ReadSlice('\n')
+		*long = append(*long, line...)
+		if err != bufio.ErrBufferFull {
+			return *long, err
+		}
+	}
+}
+
+// readFirstLine returns the first line of the file at path, with its
+// newline if it has one; at most 1 MiB (an anchor is far shorter).
+func readFirstLine(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	line, err := bufio.NewReaderSize(io.LimitReader(f, 1<<20), 64<<10).ReadBytes('\n')
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	return line, nil
+}
+
+// checkDiscard checks the debris a later anchor declares for file name (f,
+// size bytes) and returns the length of the good prefix.
+func (v *verifier) checkDiscard(name string, f *os.File, size int64, d *Discard) (int64, error) {
+	if d.ValidBytes < 0 || d.ValidBytes > size {
+		v.problem(Problem{File: name, Kind: ProblemDiscard,
+			Msg: fmt.Sprintf("the next file's anchor says the first %d bytes are good, but the file has only %d (truncated)", d.ValidBytes, size)})
+		return size, nil
+	}
+	line, err := countLines(io.LimitReader(f, d.ValidBytes))
+	if err != nil {
+		return 0, err
+	}
+	line++
+	debris := size - d.ValidBytes
 	switch {
 	case d.Bytes < 0:
-		v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("%s: %d bytes after offset %d were discarded after a write error (%s) and could not be hashed then", name, len(debris), d.ValidBytes, d.Cause))
-	case int64(len(debris)) != d.Bytes:
+		v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("%s: %d bytes after offset %d were discarded after a write error (%s) and could not be hashed then", name, debris, d.ValidBytes, d.Cause))
+	case debris != d.Bytes:
 		v.problem(Problem{File: name, Line: line, Kind: ProblemDiscard,
-			Msg: fmt.Sprintf("declared %d discarded bytes after offset %d, found %d", d.Bytes, d.ValidBytes, len(debris))})
+			Msg: fmt.Sprintf("declared %d discarded bytes after offset %d, found %d", d.Bytes, d.ValidBytes, debris)})
 	default:
-		sum := sm3.Sum(debris)
+		h := sm3.New()
+		if _, err := io.Copy(h, f); err != nil { // f is at ValidBytes
+			return 0, err
+		}
+		sum := h.Sum32()
 		if hex.EncodeToString(sum[:]) != d.SM3 {
 			v.problem(Problem{File: name, Line: line, Kind: ProblemDiscard, Msg: "discarded bytes were modified after they were declared"})
 		} else if d.Cause == "invalid" {
@@ -338,7 +405,23 @@ func (v *verifier) checkDiscard(name string, data []byte, d *Discard) []byte {
 			v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("%s: %d bytes after offset %d discarded (%s), matching their declaration", name, d.Bytes, d.ValidBytes, d.Cause))
 		}
 	}
-	return good
+	return d.ValidBytes, nil
+}
+
+// countLines counts the newlines r holds.
+func countLines(r io.Reader) (int, error) {
+	buf := make([]byte, 64<<10)
+	n := 0
+	for {
+		k, err := r.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 // verifyLine checks one complete line and returns its record, nil if it is
