@@ -107,6 +107,10 @@ type Config struct {
 	// checkEvery is how often the writer checks that its file is still in
 	// the directory; tests shorten it. Default fileCheckInterval.
 	checkEvery time.Duration
+	// tailWindow is how much of a file's end Open reads first to find its
+	// last record (it doubles until one is found); tests shorten it.
+	// Default tailWindowSize.
+	tailWindow int64
 }
 
 // CheckAndSetDefaults validates c and fills defaults. It does not read the
@@ -165,6 +169,9 @@ func (c *Config) CheckAndSetDefaults() error {
 	}
 	if c.checkEvery <= 0 {
 		c.checkEvery = fileCheckInterval
+	}
+	if c.tailWindow <= 0 {
+		c.tailWindow = tailWindowSize
 	}
 	return errors.Join(errs...)
 }

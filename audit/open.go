@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/hex"
 	"fmt"
@@ -26,7 +27,13 @@ type tailInfo struct {
 // analyzeTail finds the last parseable record of data. Everything after it
 // is debris: a crash can only leave an incomplete final line ("torn"); any
 // complete but unparseable line there is "invalid" and Verify reports it.
-func analyzeTail(data []byte) tailInfo {
+func analyzeTail(data []byte) tailInfo { return analyzeTailWindow(data, true) }
+
+// analyzeTailWindow is analyzeTail over data, the end of a file; whole says
+// data is all of it. Otherwise a line that starts before data is not a
+// candidate (last stays nil), so that a cut line is never taken for a
+// record: the caller reads a larger window.
+func analyzeTailWindow(data []byte, whole bool) tailInfo {
 	var t tailInfo
 	end := len(data)
 	if i := bytes.LastIndexByte(data, '\n'); i >= 0 {
@@ -35,7 +42,11 @@ func analyzeTail(data []byte) tailInfo {
 		end = 0
 	}
 	for end > 0 {
-		start := bytes.LastIndexByte(data[:end-1], '\n') + 1
+		nl := bytes.LastIndexByte(data[:end-1], '\n')
+		if nl < 0 && !whole {
+			return tailInfo{} // the line may begin before the window
+		}
+		start := nl + 1
 		line := data[start:end]
 		if rec, err := ParseRecord(line); err == nil {
 			if _, mac, err := SplitLine(line); err == nil {
@@ -53,13 +64,44 @@ func analyzeTail(data []byte) tailInfo {
 	return t
 }
 
-func (w *writer) readFile(name string) ([]byte, error) {
+// tailWindowSize is how much of a file's end Open reads first to find its
+// last record: records are far shorter, so one read of the end usually
+// does, whatever rotate_bytes is.
+const tailWindowSize = 1 << 20
+
+// readTail analyzes the end of file name without reading all of it: a
+// window at the end, doubled until it holds a whole record or the whole
+// file. It also returns the file's size and first line (for its first seq).
+func (w *writer) readTail(name string) (t tailInfo, size int64, first []byte, err error) {
 	f, err := w.fs.OpenFile(filepath.Join(w.cfg.Dir, name), os.O_RDONLY, 0)
 	if err != nil {
-		return nil, err
+		return t, 0, nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(f)
+	st, err := f.Stat()
+	if err != nil {
+		return t, 0, nil, err
+	}
+	size = st.Size()
+	if first, err = bufio.NewReaderSize(io.LimitReader(f, 1<<20), 64<<10).ReadBytes('\n'); err != nil && err != io.EOF {
+		return t, size, nil, err
+	}
+	for win := w.cfg.tailWindow; ; win *= 2 {
+		win = min(win, size)
+		off := size - win
+		buf := make([]byte, win)
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			return t, size, first, err
+		}
+		if _, err := io.ReadFull(f, buf); err != nil {
+			return t, size, first, fmt.Errorf("read %s: %w", name, err)
+		}
+		t = analyzeTailWindow(buf, off == 0)
+		if t.last != nil || off == 0 {
+			t.validEnd += off
+			return t, size, first, nil
+		}
+	}
 }
 
 // openDir recovers the directory and writes audit_start:
@@ -97,20 +139,18 @@ func (w *writer) openDir() error {
 		return w.startFile(fileName(now, 1), 1, now, Checkpoint{Reason: ReasonGenesis, Anchor: true}, start)
 	}
 	newest := files[len(files)-1]
-	data, err := w.readFile(newest.name)
+	tail, size, first, err := w.readTail(newest.name)
 	if err != nil {
 		return fmt.Errorf("audit: read newest file: %w", err)
 	}
-	tail := analyzeTail(data)
 	if tail.last == nil {
 		// Nothing usable in the newest file (crash right after creating it):
 		// the head is the last record of an earlier file.
 		for i := len(files) - 2; i >= 0 && tail.last == nil; i-- {
-			older, err := w.readFile(files[i].name)
+			t, _, _, err := w.readTail(files[i].name)
 			if err != nil {
 				return fmt.Errorf("audit: read %s: %w", files[i].name, err)
 			}
-			t := analyzeTail(older)
 			tail.last, tail.lastMAC = t.last, t.lastMAC
 		}
 	}
@@ -155,8 +195,8 @@ func (w *writer) openDir() error {
 	if err != nil {
 		return fmt.Errorf("audit: reopen %s: %w", newest.name, err)
 	}
-	w.file, w.created, w.size, w.syncedSize = f, newest.created, int64(len(data)), int64(len(data))
-	if line, _, ok := bytes.Cut(data, []byte{'\n'}); ok {
+	w.file, w.created, w.size, w.syncedSize = f, newest.created, size, size
+	if line, _, ok := bytes.Cut(first, []byte{'\n'}); ok {
 		if first, err := ParseRecord(line); err == nil {
 			w.firstSeq = first.Seq
 		}

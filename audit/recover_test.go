@@ -395,3 +395,64 @@ func TestCrashRightAfterRotationCreatedTheNextFile(t *testing.T) {
 		t.Fatalf("problems: %+v", rep.Problems)
 	}
 }
+
+// Open finds the last record by reading the end of the newest file, not
+// all of it: with a window far smaller than the records and a torn tail
+// longer than the window, it still continues the chain from the last
+// record and declares exactly the torn bytes.
+func TestRestartReadsOnlyTheTail(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	l := openTestLog(t, cfg)
+	writeN(t, l, 0, 30)
+	crashed := snapshot(t, dir)
+	l.Close()
+	files := logFiles(t, crashed)
+	live := files[len(files)-1]
+	st, err := os.Stat(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(before), "\n"), "\n")
+	lastRec, err := ParseRecord([]byte(lines[len(lines)-1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	torn := `{"seq":31,"type":"statement","normalized":"` + strings.Repeat("x", 5000)
+	appendBytes(t, live, torn)
+
+	cfg = testConfig(t, crashed)
+	cfg.tailWindow = 64
+	l = openTestLog(t, cfg)
+	writeN(t, l, 31, 2)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var anchor *Record
+	for _, f := range logFiles(t, crashed) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		if r, err := ParseRecord([]byte(line)); err == nil && r.Checkpoint != nil && r.Checkpoint.Discard != nil {
+			anchor = r
+		}
+	}
+	if anchor == nil {
+		t.Fatal("no file declares the torn tail")
+	}
+	d := anchor.Checkpoint.Discard
+	if d.File != filepath.Base(live) || d.ValidBytes != st.Size() || d.Bytes != int64(len(torn)) || d.Cause != "torn" {
+		t.Fatalf("discard %+v, want %d valid bytes and %d torn", d, st.Size(), len(torn))
+	}
+	if anchor.Checkpoint.HeadSeq != lastRec.Seq || anchor.Checkpoint.HeadMAC != lastRec.MAC {
+		t.Errorf("anchor head %d %s, want the last record before the torn line (%d %s)",
+			anchor.Checkpoint.HeadSeq, anchor.Checkpoint.HeadMAC, lastRec.Seq, lastRec.MAC)
+	}
+	mustVerify(t, crashed)
+}
