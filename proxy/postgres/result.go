@@ -244,7 +244,7 @@ func (s *session) checkColumns(plan *rules.StatementVerdict, cols []column) *fau
 		// A statement decided as returning no rows returns rows: the pairing
 		// of plans with responses cannot be trusted (fail closed).
 		s.log.Warn("rows from a statement decided as returning none; result refused", zap.String("kind", plan.Kind))
-		return fault.New(fault.ResultMismatch, "dbfence: a %s statement returned rows; result refused", strings.ToUpper(plan.Kind))
+		return fault.New(fault.ResultMismatch, "dbfence: rows came back for a statement of kind %s, which was not expected to return any; result refused", strings.ToUpper(plan.Kind))
 	}
 	if plan == nil || plan.Columns == nil {
 		return nil
@@ -275,9 +275,10 @@ func (s *session) checkColumns(plan *rules.StatementVerdict, cols []column) *fau
 
 // rowsUnexpected reports whether rows under plan mean the pairing of plans
 // with responses is wrong: a restricted session's statement decided as
-// returning none.
+// returning none. Not for a monitor-mode role: nothing is masked or capped
+// for it, so there is no plan to protect, and monitor mode never refuses.
 func (s *session) rowsUnexpected(plan *rules.StatementVerdict) bool {
-	return s.ruled && plan != nil && plan.Columns == nil && !rowKinds[plan.Kind] && plan.CursorOp != rules.CursorFetch
+	return s.ruled && plan != nil && !plan.Monitor && plan.Columns == nil && !rowKinds[plan.Kind] && plan.CursorOp != rules.CursorFetch
 }
 
 // rowKinds are the statement kinds whose results restricted sessions may
@@ -426,7 +427,7 @@ func (s *session) dataRow(body []byte, plan *rules.StatementVerdict, cols []colu
 		// Rows without a RowDescription first (an Execute the client did
 		// not Describe), which checkColumns would have refused.
 		s.log.Warn("rows from a statement decided as returning none; result refused", zap.String("kind", plan.Kind))
-		return s.abort(fault.New(fault.ResultMismatch, "dbfence: a %s statement returned rows; result refused", strings.ToUpper(plan.Kind)))
+		return s.abort(fault.New(fault.ResultMismatch, "dbfence: rows came back for a statement of kind %s, which was not expected to return any; result refused", strings.ToUpper(plan.Kind)))
 	}
 	if ok, err := s.admitRow(plan, rows); !ok {
 		return err
