@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"gopkg.in/yaml.v3"
 
 	"github.com/dbfence/dbfence/config"
@@ -47,6 +49,58 @@ roles:
 	resp.Body.Close()
 	if !strings.Contains(string(body), `dbfence_monitor_would_refuse_total{outcome="deny",protocol="mysql",rule="transformed_masked_column"} 1`) {
 		t.Fatalf("monitor decision not counted:\n%s", grepLines(string(body), "monitor"))
+	}
+}
+
+// TestMonitorModeDoesNotCutPostgresResults: a PostgreSQL monitor-mode role
+// runs statements whose results the proxy cannot predict (an SQL EXECUTE of
+// a prepared SELECT, a masked column read through it); monitor mode logs
+// what enforcement would refuse and relays the rows.
+func TestMonitorModeDoesNotCutPostgresResults(t *testing.T) {
+	const policy = `
+version: monitor-pg-1
+default_role: unrestricted
+classification:
+  - {column: gov.person.address, class: address, level: 3}
+principals:
+  - {users: [clerk], role: trial}
+roles:
+  trial:
+    monitor: true
+    classes:
+      address: {action: mask, algorithm: address}
+`
+	p := startDemoProxy(t, func(c *config.Config) {
+		var node yaml.Node
+		if err := yaml.Unmarshal([]byte(policy), &node); err != nil {
+			t.Fatal(err)
+		}
+		c.Policy = *node.Content[0]
+	})
+	ctx := context.Background()
+	pg, err := pgx.Connect(ctx, "postgres://clerk:clerk-pass@"+p.postgres+"/gov?sslmode=disable&default_query_exec_mode=simple_protocol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close(ctx)
+	if _, err := pg.Exec(ctx, "PREPARE monitored AS SELECT address FROM gov.person WHERE id = $1"); err != nil {
+		t.Fatalf("PREPARE: %v", err)
+	}
+	var address string
+	if err := pg.QueryRow(ctx, "EXECUTE monitored(1)").Scan(&address); err != nil {
+		t.Fatalf("EXECUTE of a monitor-mode role was cut off: %v", err)
+	}
+	if address == "" {
+		t.Error("empty address")
+	}
+	resp, err := http.Get("http://" + p.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if lines := grepLines(string(body), "dbfence_monitor_would_refuse_total{"); !strings.Contains(lines, `protocol="postgres"`) {
+		t.Errorf("the EXECUTE enforcement would refuse was not counted:\n%s", lines)
 	}
 }
 

@@ -597,18 +597,9 @@ func (s *session) handleChangeUser(pkt []byte) (bool, error) {
 	return true, s.flushClient()
 }
 
-// noteMonitor makes monitor-mode decisions visible: a statement the policy
-// would have refused is forwarded, logged at warn level and counted.
+// noteMonitor makes monitor-mode decisions visible (proxy.NoteMonitor).
 func (s *session) noteMonitor(v *rules.Verdict) {
-	for i := range v.Statements {
-		sv := &v.Statements[i]
-		if sv.Monitor && sv.Outcome != rules.Allow {
-			s.e.m.all.MonitorDecisions.WithLabelValues(protocolName, sv.Outcome.String(), sv.Rule).Inc()
-			s.log.Warn("monitor mode: statement forwarded that the policy would refuse",
-				zap.String("outcome", sv.Outcome.String()), zap.String("rule", sv.Rule), zap.String("reason", sv.Reason),
-				zap.String("normalized", sv.Normalized))
-		}
-	}
+	proxy.NoteMonitor(s.e.m.all, s.log, protocolName, v)
 }
 
 // runCappedModification runs an UPDATE or DELETE of a role with a row cap

@@ -355,6 +355,7 @@ func (s *session) handleQuery(body []byte) error {
 	if v.Restricted {
 		s.restricted, s.ruled = true, true
 	}
+	proxy.NoteMonitor(s.e.m.all, s.log, protocolName, v)
 	qs := &queryState{v: v, start: start, evs: make([]*proxy.StatementEvent, len(v.Statements))}
 	for i := range v.Statements {
 		var literals []string
@@ -441,6 +442,7 @@ func (s *session) handleParse(body []byte) error {
 	if v.Restricted {
 		s.restricted, s.ruled = true, true
 	}
+	proxy.NoteMonitor(s.e.m.all, s.log, protocolName, v)
 	st := &stmtState{plan: planOf(v), approvalID: approvalID, gen: s.nameGen, literals: v.Literals}
 	s.notePlan(st.plan)
 	s.noteSessionChange(st.plan)
