@@ -13,9 +13,9 @@ import (
 	"github.com/dbfence/dbfence/config"
 )
 
-// TestMonitorModeDecidesButDoesNotBlock: a monitor-mode role gets what it
-// asks for, and what the policy would have refused shows in the metrics.
-func TestMonitorModeDecidesButDoesNotBlock(t *testing.T) {
+// startMonitorProxy starts the demo proxy with a policy whose role for the
+// clerk is in monitor mode and masks addresses.
+func startMonitorProxy(t *testing.T) *demoRun {
 	const policy = `
 version: monitor-1
 default_role: unrestricted
@@ -29,13 +29,19 @@ roles:
     classes:
       address: {action: mask, algorithm: address}
 `
-	p := startDemoProxy(t, func(c *config.Config) {
+	return startDemoProxy(t, func(c *config.Config) {
 		var node yaml.Node
 		if err := yaml.Unmarshal([]byte(policy), &node); err != nil {
 			t.Fatal(err)
 		}
 		c.Policy = *node.Content[0]
 	})
+}
+
+// TestMonitorModeDecidesButDoesNotBlock: a monitor-mode role gets what it
+// asks for, and what the policy would have refused shows in the metrics.
+func TestMonitorModeDecidesButDoesNotBlock(t *testing.T) {
+	p := startMonitorProxy(t)
 	db := dbAs(t, p.mysql, "clerk", "")
 	rows, err := queryAll(db, "SELECT UPPER(address) FROM person WHERE id = 1")
 	if err != nil || len(rows) != 1 {
@@ -57,26 +63,7 @@ roles:
 // a prepared SELECT, a masked column read through it); monitor mode logs
 // what enforcement would refuse and relays the rows.
 func TestMonitorModeDoesNotCutPostgresResults(t *testing.T) {
-	const policy = `
-version: monitor-pg-1
-default_role: unrestricted
-classification:
-  - {column: gov.person.address, class: address, level: 3}
-principals:
-  - {users: [clerk], role: trial}
-roles:
-  trial:
-    monitor: true
-    classes:
-      address: {action: mask, algorithm: address}
-`
-	p := startDemoProxy(t, func(c *config.Config) {
-		var node yaml.Node
-		if err := yaml.Unmarshal([]byte(policy), &node); err != nil {
-			t.Fatal(err)
-		}
-		c.Policy = *node.Content[0]
-	})
+	p := startMonitorProxy(t)
 	ctx := context.Background()
 	pg, err := pgx.Connect(ctx, "postgres://clerk:clerk-pass@"+p.postgres+"/gov?sslmode=disable&default_query_exec_mode=simple_protocol")
 	if err != nil {
