@@ -199,3 +199,56 @@ func TestBackendLostMidResultIsAudited(t *testing.T) {
 		t.Errorf("%d outcome records for the statement whose backend was killed, want 1", outcomes)
 	}
 }
+
+// TestResultFailingMidwayIsAuditedWithItsRows: a PostgreSQL statement that
+// fails after sending rows (division by zero at the 100th) is audited with
+// the error and the 99 rows the client received, through the simple and the
+// extended protocol.
+func TestResultFailingMidwayIsAuditedWithItsRows(t *testing.T) {
+	p := startDemoProxy(t, nil)
+	ctx := context.Background()
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeExec} {
+		c, err := pgx.Connect(ctx, "postgres://postgres@"+p.postgres+"/gov?sslmode=disable")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := c.Query(ctx, "SELECT g, 1 / (g - 100) FROM generate_series(1, 200) g", mode)
+		if err != nil {
+			t.Fatalf("%v: %v", mode, err)
+		}
+		got := 0
+		for rows.Next() {
+			got++
+		}
+		if rows.Err() == nil || got != 99 {
+			t.Fatalf("%v: %d rows, error %v; want 99 rows, then division by zero", mode, got, rows.Err())
+		}
+		rows.Close()
+		c.Close(ctx)
+	}
+	p.stop()
+	r, err := audit.NewReader(p.auditDir, audit.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := 0
+	for {
+		rec, _, err := r.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(rec.Normalized, "generate_series") || rec.DurationUS == 0 {
+			continue
+		}
+		outcomes++
+		if rec.ErrorCode != "22012" || rec.Rows != 99 {
+			t.Errorf("outcome of %s %s: code %q, %d rows; want 22012 and the 99 rows sent", rec.Protocol, rec.Type, rec.ErrorCode, rec.Rows)
+		}
+	}
+	if outcomes != 2 {
+		t.Errorf("%d outcome records, want 2", outcomes)
+	}
+}

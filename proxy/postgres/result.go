@@ -326,6 +326,9 @@ func (s *session) requestFailed(p *pending, body []byte) error {
 	}
 	err := s.relayError(body)
 	if p.ev != nil {
+		if p.kind == pendExecute && p.portal != nil {
+			p.ev.Rows = p.portal.rowsSent // rows relayed before the error
+		}
 		p.ev.ErrorCode, _ = errorFields(body)
 		p.ev.Duration = time.Since(p.start)
 		p.ev.Bytes = s.clientOut() - p.outStart
