@@ -124,8 +124,12 @@ func TestInterruptedStatementIsAudited(t *testing.T) {
 		if !strings.Contains(strings.ToLower(rec.Normalized), "repeat") || rec.DurationUS == 0 {
 			continue // not an outcome of the statements above
 		}
-		if rec.ErrorCode != "interrupted" || rec.Rows < rowsBefore || rec.Bytes < rowsBefore*1000 {
-			t.Errorf("outcome of %s %s %q: code %q, %d rows, %d bytes; want interrupted, at least %d rows and %d bytes",
+		// pgx sends a CancelRequest when it closes a busy connection: the
+		// backend's "canceled" answer (57014) may reach the proxy before it
+		// finds the client gone, and is then the statement's true outcome.
+		canceled := rec.Protocol == "postgres" && rec.ErrorCode == "57014"
+		if (rec.ErrorCode != "interrupted" && !canceled) || rec.Rows < rowsBefore || rec.Bytes < rowsBefore*1000 {
+			t.Errorf("outcome of %s %s %q: code %q, %d rows, %d bytes; want interrupted (or canceled), at least %d rows and %d bytes",
 				rec.Protocol, rec.Type, rec.Normalized, rec.ErrorCode, rec.Rows, rec.Bytes, rowsBefore, rowsBefore*1000)
 		}
 		interrupted[rec.Protocol+" "+string(rec.Type)]++
