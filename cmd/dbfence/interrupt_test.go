@@ -43,6 +43,27 @@ func (c *connTaker) cutAll() {
 	c.conns = nil
 }
 
+// auditRecords reads every record of the audit log in dir.
+func auditRecords(t *testing.T, dir string) []*audit.Record {
+	t.Helper()
+	r, err := audit.NewReader(dir, audit.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []*audit.Record
+	for {
+		rec, _, err := r.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, rec)
+	}
+}
+
 // readSome reads n rows of a large result, then the client vanishes.
 func readSome(t *testing.T, rows interface {
 	Next() bool
@@ -108,19 +129,8 @@ func TestInterruptedStatementIsAudited(t *testing.T) {
 	}
 	p.stop()
 
-	r, err := audit.NewReader(p.auditDir, audit.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	interrupted := map[string]int{}
-	for {
-		rec, _, err := r.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range auditRecords(t, p.auditDir) {
 		if !strings.Contains(strings.ToLower(rec.Normalized), "repeat") || rec.DurationUS == 0 {
 			continue // not an outcome of the statements above
 		}
@@ -179,19 +189,8 @@ func TestBackendLostMidResultIsAudited(t *testing.T) {
 	db.Close()
 	p.stop()
 
-	r, err := audit.NewReader(p.auditDir, audit.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	outcomes := 0
-	for {
-		rec, _, err := r.Next(context.Background())
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range auditRecords(t, p.auditDir) {
 		if strings.Contains(rec.Normalized, "REPEAT") && rec.DurationUS > 0 {
 			outcomes++
 			if rec.ErrorCode == "" || rec.Rows < 50 {
@@ -231,19 +230,8 @@ func TestResultFailingMidwayIsAuditedWithItsRows(t *testing.T) {
 		c.Close(ctx)
 	}
 	p.stop()
-	r, err := audit.NewReader(p.auditDir, audit.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	outcomes := 0
-	for {
-		rec, _, err := r.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range auditRecords(t, p.auditDir) {
 		if !strings.Contains(rec.Normalized, "generate_series") || rec.DurationUS == 0 {
 			continue
 		}
