@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"fmt"
@@ -83,7 +82,7 @@ func (w *writer) readTail(name string) (t tailInfo, size int64, first []byte, er
 		return t, 0, nil, err
 	}
 	size = st.Size()
-	if first, err = bufio.NewReaderSize(io.LimitReader(f, 1<<20), 64<<10).ReadBytes('\n'); err != nil && err != io.EOF {
+	if first, err = firstLine(f); err != nil {
 		return t, size, nil, err
 	}
 	for win := w.cfg.tailWindow; ; win *= 2 {

@@ -135,12 +135,7 @@ func (r *Reader) nextFile() (logFile, bool, error) {
 // anchorHead returns the head_seq of a file's anchor, or the largest seq if
 // it is unreadable, so that the file before it is read rather than skipped.
 func (r *Reader) anchorHead(name string) uint64 {
-	f, err := os.Open(filepath.Join(r.dir, name))
-	if err != nil {
-		return math.MaxUint64
-	}
-	defer f.Close()
-	line, err := bufio.NewReaderSize(f, 64<<10).ReadSlice('\n')
+	line, err := readFirstLine(filepath.Join(r.dir, name))
 	if err != nil {
 		return math.MaxUint64
 	}

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -77,13 +76,13 @@ func (w *writer) applyRetention(now time.Time) {
 	}
 }
 
-// readFirstLine returns the first line of a file (an anchor is well under
-// the 64 KiB read).
+// readFirstLine returns the first line of a file through the writer's FS
+// (see firstLine).
 func (w *writer) readFirstLine(name string) ([]byte, error) {
 	f, err := w.fs.OpenFile(filepath.Join(w.cfg.Dir, name), os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return bufio.NewReaderSize(f, 64<<10).ReadSlice('\n')
+	return firstLine(f)
 }

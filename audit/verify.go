@@ -238,12 +238,7 @@ func (v *verifier) result() error {
 // declaresLost reports whether the file at path starts with an anchor that
 // declares the file of the given index lost.
 func declaresLost(path string, index uint64) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	line, err := bufio.NewReaderSize(f, 64<<10).ReadSlice('\n')
+	line, err := readFirstLine(path)
 	if err != nil {
 		return false
 	}
@@ -355,19 +350,25 @@ func readLine(r *bufio.Reader, long *[]byte) ([]byte, error) {
 	}
 }
 
-// readFirstLine returns the first line of the file at path, with its
-// newline if it has one; at most 1 MiB (an anchor is far shorter).
+// readFirstLine returns the first line of the file at path (see firstLine).
 func readFirstLine(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	line, err := bufio.NewReaderSize(io.LimitReader(f, 1<<20), 64<<10).ReadBytes('\n')
-	if err != nil && err != io.EOF {
-		return nil, err
+	return firstLine(f)
+}
+
+// firstLine returns the first line of r with its newline, or nil when r
+// holds no newline in its first 64 KiB (an anchor is far shorter); err is
+// a read error.
+func firstLine(r io.Reader) ([]byte, error) {
+	line, err := bufio.NewReaderSize(r, 64<<10).ReadSlice('\n')
+	if err == io.EOF || err == bufio.ErrBufferFull {
+		return nil, nil
 	}
-	return line, nil
+	return line, err
 }
 
 // checkDiscard checks the debris a later anchor declares for file name (f,
